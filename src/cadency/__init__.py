@@ -1,0 +1,1 @@
+"""Cadency: self-hosted sequences that stop the moment a human answers."""

@@ -1,0 +1,51 @@
+"""The ``cadency`` command: Cadency's management commands, with a short help."""
+
+import os
+import sys
+
+from django.core.management import execute_from_command_line
+
+COMMANDS = {
+    "run": "start the web server, the task worker and the sweep (Ctrl-C stops all)",
+    "worker": "run the background worker: due steps, Sent copies, the periodic sweep",
+    "init": "migrate the database and create a first admin if there is none",
+    "migrate": "apply database migrations",
+    "user": "create, list or deactivate users",
+    "mailbox": "add, test or list mailboxes",
+    "contacts": "import contacts from CSV, list them",
+    "sequence": "create a sequence from YAML/JSON, show, list or delete sequences",
+    "enroll": "enroll a contact in a sequence",
+    "unenroll": "unenroll by enrollment id, contact email, or a whole sequence",
+    "enrollments": "list enrollments with filters",
+    "events": "show the ledger of a contact or an enrollment",
+    "task": "list, complete or skip tasks",
+    "sweep": "run the repair sweep once",
+}
+
+
+def usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: cadency COMMAND [options]   (cadency COMMAND --help for its options)",
+        "",
+        "Commands:",
+        *(f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()),
+        "",
+        "Any other Django management command also works (e.g. cadency shell).",
+        "Configuration comes from the environment: see README.md.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cadency.settings")
+    if len(argv) < 2 or argv[1] in {"-h", "--help", "help"}:
+        print(usage())
+        return
+    argv[0] = "cadency"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

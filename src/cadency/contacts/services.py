@@ -1,0 +1,189 @@
+"""Creating contacts and companies, aliases, and CSV import."""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+
+from cadency.contacts.addresses import InvalidAddress, normalize_email
+from cadency.contacts.models import Company, CompanyDomain, Contact, ContactEmail, LifecycleStage
+
+KNOWN_COLUMNS = {
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "company_domain",
+    "time_zone",
+    "lifecycle_stage",
+    "aliases",
+}
+
+
+class ContactError(ValueError):
+    """A contact cannot be created or changed as asked; the message says why."""
+
+
+def address_owner(email: str) -> Contact | None:
+    """The contact that owns this address, as primary or as alias."""
+    contact = Contact.objects.filter(email=email, deleted_at__isnull=True).first()
+    if contact is not None:
+        return contact
+    alias = ContactEmail.objects.select_related("contact").filter(email=email).first()
+    return alias.contact if alias else None
+
+
+def company_for(name: str, domain: str) -> Company | None:
+    if domain:
+        found = CompanyDomain.objects.select_related("company").filter(domain=domain).first()
+        if found:
+            return found.company
+    if not name:
+        return None
+    company = Company.objects.filter(name=name).first() or Company.objects.create(name=name)
+    if domain:
+        CompanyDomain.objects.get_or_create(domain=domain, defaults={"company": company})
+    return company
+
+
+def check_zone(name: str) -> str:
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ContactError(f"unknown time zone {name!r} (use a name like Europe/Paris)") from exc
+    return name
+
+
+def upsert_contact(
+    *,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    company_domain: str = "",
+    time_zone: str = "",
+    lifecycle_stage: str = "",
+    aliases: list[str] | None = None,
+    properties: dict[str, Any] | None = None,
+) -> tuple[Contact, bool]:
+    """Create the contact, or update the one with this primary address."""
+    try:
+        primary = normalize_email(email)
+        alias_addresses = [normalize_email(a) for a in aliases or [] if a.strip()]
+    except InvalidAddress as exc:
+        raise ContactError(str(exc)) from exc
+    if lifecycle_stage and lifecycle_stage not in LifecycleStage.values:
+        raise ContactError(
+            f"unknown lifecycle stage {lifecycle_stage!r} ({', '.join(LifecycleStage.values)})"
+        )
+    zone = check_zone(time_zone)
+    with transaction.atomic():
+        owner = address_owner(primary)
+        if owner is not None and owner.email != primary:
+            raise ContactError(f"{primary} is already an additional address of {owner.email}")
+        contact, created = Contact.objects.get_or_create(email=primary)
+        if contact.deleted_at is not None:
+            raise ContactError(f"{primary} belongs to a deleted contact")
+        contact.first_name = first_name or contact.first_name
+        contact.last_name = last_name or contact.last_name
+        contact.time_zone = zone or contact.time_zone
+        contact.lifecycle_stage = lifecycle_stage or contact.lifecycle_stage
+        contact.company = company_for(company_name, company_domain.lower()) or contact.company
+        contact.properties = {**contact.properties, **(properties or {})}
+        contact.save()
+        for alias in alias_addresses:
+            add_alias(contact=contact, email=alias)
+    return contact, created
+
+
+def add_alias(*, contact: Contact, email: str) -> ContactEmail:
+    try:
+        address = normalize_email(email)
+    except InvalidAddress as exc:
+        raise ContactError(str(exc)) from exc
+    owner = address_owner(address)
+    if owner is not None and owner.pk != contact.pk:
+        raise ContactError(f"{address} already belongs to {owner.email}")
+    if address == contact.email:
+        raise ContactError(f"{address} is already the primary address")
+    try:
+        with transaction.atomic():
+            alias, _ = ContactEmail.objects.get_or_create(contact=contact, email=address)
+    except IntegrityError as exc:
+        raise ContactError(f"{address} already belongs to another contact") from exc
+    return alias
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "errors": [{"line": line, "error": error} for line, error in self.errors],
+        }
+
+
+def read_csv_rows(text: str) -> Iterator[tuple[int, dict[str, str], str]]:
+    """(line number, row, problem) for each row; a row with a problem is not imported."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
+        raise ContactError("the CSV needs a header row with an 'email' column")
+    for row in reader:
+        clean = {
+            key.strip().lower(): (value or "").strip()
+            for key, value in row.items()
+            if isinstance(key, str) and isinstance(value, str | None)
+        }
+        problem = "more values than columns" if None in row else ""
+        yield reader.line_num, clean, problem
+
+
+def import_contacts(text: str, *, on_row: Callable[[int], None] | None = None) -> ImportReport:
+    """Import contacts from CSV text. Each row is written whole or not at all;
+    bad rows are reported with their line number and the good ones are kept.
+    Raises ContactError when the file itself is unusable (no email column)."""
+    report = ImportReport()
+    rows = read_csv_rows(text)
+    while True:
+        try:
+            line, row, problem = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            report.errors.append((0, f"unreadable CSV: {exc}"))
+            break
+        if problem:
+            report.errors.append((line, problem))
+            continue
+        try:
+            _, created = upsert_contact(
+                email=row.get("email", ""),
+                first_name=row.get("first_name", ""),
+                last_name=row.get("last_name", ""),
+                company_name=row.get("company", ""),
+                company_domain=row.get("company_domain", ""),
+                time_zone=row.get("time_zone", ""),
+                lifecycle_stage=row.get("lifecycle_stage", ""),
+                aliases=row.get("aliases", "").split(";") if row.get("aliases") else [],
+                properties={k: v for k, v in row.items() if k not in KNOWN_COLUMNS and v},
+            )
+        except ContactError as exc:
+            report.errors.append((line, str(exc)))
+        else:
+            report.created += created
+            report.updated += not created
+        if on_row:
+            on_row(line)
+    return report

@@ -1,0 +1,38 @@
+from typing import Any
+
+from django.utils import timezone
+
+from cadency.accounts.models import User
+from cadency.contacts.models import Contact
+from cadency.ledger.models import Event
+from cadency.sequences.models import Enrollment, Sequence
+
+
+def record_event(
+    *,
+    kind: str,
+    sentence: str,
+    contact: Contact | None = None,
+    enrollment: Enrollment | None = None,
+    sequence: Sequence | None = None,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    if enrollment is not None:
+        contact = contact or enrollment.contact
+        sequence = sequence or enrollment.sequence
+    return Event.objects.create(
+        occurred_at=timezone.now(),
+        kind=kind,
+        contact=contact,
+        enrollment=enrollment,
+        sequence=sequence,
+        actor=actor,
+        sentence=sentence,
+        data=data or {},
+    )
+
+
+def record_events(events: list[Event]) -> None:
+    """Write many ledger rows at once (bulk operations)."""
+    Event.objects.bulk_create(events, batch_size=2000)

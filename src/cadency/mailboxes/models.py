@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.db import models
+
+from cadency.lib import crypto
+
+
+class Security(models.TextChoices):
+    NONE = "none", "Plain (loopback or trusted network only)"
+    STARTTLS = "starttls", "STARTTLS"
+    TLS = "tls", "Implicit TLS"
+
+
+class AuthMethod(models.TextChoices):
+    PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
+    XOAUTH2 = "xoauth2", "OAuth2 access token (XOAUTH2)"
+
+
+class SentCopy(models.TextChoices):
+    APPEND = "append", "Cadency appends a copy to the Sent folder over IMAP"
+    PROVIDER = "provider", "The provider files sent mail itself (Gmail, Microsoft 365)"
+    NONE = "none", "Keep no copy"
+
+
+class Health(models.TextChoices):
+    UNKNOWN = "unknown"
+    OK = "ok"
+    FAILING = "failing"
+
+
+class Mailbox(models.Model):
+    """A user's connected inbox: SMTP for sending, IMAP for watching."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailboxes"
+    )
+    email = models.EmailField(max_length=254)
+    display_name = models.CharField(max_length=200, blank=True)
+    username = models.CharField(max_length=254)
+    auth_method = models.CharField(
+        max_length=16, choices=AuthMethod.choices, default=AuthMethod.PASSWORD
+    )
+    secret_encrypted = models.TextField(help_text="Password or OAuth2 token, encrypted.")
+
+    smtp_host = models.CharField(max_length=253)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(
+        max_length=16, choices=Security.choices, default=Security.STARTTLS
+    )
+    imap_host = models.CharField(max_length=253)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(max_length=16, choices=Security.choices, default=Security.TLS)
+    sent_folder = models.CharField(max_length=200, default="Sent")
+    sent_copy = models.CharField(max_length=16, choices=SentCopy.choices, default=SentCopy.APPEND)
+
+    daily_limit = models.PositiveIntegerField(default=500)
+    per_minute_limit = models.PositiveIntegerField(default=20)
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
+    last_error = models.TextField(blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "mailboxes"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "email"], name="mailbox_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+    def set_secret(self, value: str) -> None:
+        self.secret_encrypted = crypto.encrypt(value)
+
+    @property
+    def domain(self) -> str:
+        return self.email.rsplit("@", 1)[1]
+
+    @property
+    def is_working(self) -> bool:
+        return self.health != Health.FAILING

@@ -1,0 +1,122 @@
+"""Connecting and checking mailboxes."""
+
+import imaplib
+import smtplib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from cadency.accounts.models import User
+from cadency.contacts.addresses import InvalidAddress, normalize_email
+from cadency.ledger.services import record_event
+from cadency.mailboxes.connections import encode_imap_folder, open_imap, open_smtp
+from cadency.mailboxes.models import AuthMethod, Health, Mailbox, Security, SentCopy
+from cadency.sequences.services.scheduling import resolve_zone
+
+
+class MailboxError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MailboxCheck:
+    smtp_ok: bool
+    imap_ok: bool
+    sent_folder_ok: bool
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.smtp_ok and self.imap_ok and self.sent_folder_ok
+
+
+def add_mailbox(
+    *,
+    user: User,
+    email: str,
+    secret: str,
+    smtp_host: str,
+    imap_host: str,
+    username: str = "",
+    display_name: str = "",
+    auth_method: AuthMethod = AuthMethod.PASSWORD,
+    smtp_port: int = 587,
+    smtp_security: Security = Security.STARTTLS,
+    imap_port: int = 993,
+    imap_security: Security = Security.TLS,
+    sent_folder: str = "Sent",
+    sent_copy: SentCopy = SentCopy.APPEND,
+    daily_limit: int = 500,
+    per_minute_limit: int = 20,
+    time_zone: str = "UTC",
+) -> Mailbox:
+    try:
+        address = normalize_email(email)
+    except InvalidAddress as exc:
+        raise MailboxError(str(exc)) from exc
+    if time_zone and resolve_zone(time_zone).key != time_zone:
+        raise MailboxError(f"unknown time zone {time_zone!r}")
+    if daily_limit < 1 or per_minute_limit < 1:
+        raise MailboxError("send limits must be at least 1")
+    if Mailbox.objects.filter(user=user, email=address).exists():
+        raise MailboxError(f"{user.display_name} already has the mailbox {address}")
+    mailbox = Mailbox(
+        user=user,
+        email=address,
+        display_name=display_name,
+        username=username or address,
+        auth_method=auth_method,
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        smtp_security=smtp_security,
+        imap_host=imap_host,
+        imap_port=imap_port,
+        imap_security=imap_security,
+        sent_folder=sent_folder,
+        sent_copy=sent_copy,
+        daily_limit=daily_limit,
+        per_minute_limit=per_minute_limit,
+        time_zone=time_zone,
+    )
+    mailbox.set_secret(secret)
+    with transaction.atomic():
+        mailbox.save()
+        record_event(
+            kind="mailbox_connected",
+            actor=user,
+            sentence=f"{user.display_name} connected the mailbox {address}.",
+            data={"mailbox": mailbox.pk},
+        )
+    return mailbox
+
+
+def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
+    """Log in to SMTP and IMAP and open the Sent folder; record the mailbox's health."""
+    errors: list[str] = []
+    smtp_ok = imap_ok = sent_ok = False
+    try:
+        open_smtp(mailbox, timeout=15).quit()
+        smtp_ok = True
+    except (OSError, smtplib.SMTPException) as exc:
+        errors.append(f"SMTP {mailbox.smtp_host}:{mailbox.smtp_port}: {exc}")
+    try:
+        client = open_imap(mailbox, timeout=15)
+        imap_ok = True
+        try:
+            status, _ = client.select(encode_imap_folder(mailbox.sent_folder), readonly=True)
+            sent_ok = status == "OK" or mailbox.sent_copy == SentCopy.NONE
+            if not sent_ok:
+                errors.append(f"IMAP: there is no folder named {mailbox.sent_folder!r}")
+        finally:
+            client.logout()
+    except (OSError, imaplib.IMAP4.error) as exc:
+        errors.append(f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: {exc}")
+    result = MailboxCheck(smtp_ok, imap_ok, sent_ok, errors)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        health=Health.OK if result.ok else Health.FAILING,
+        last_error="; ".join(errors),
+        last_checked_at=timezone.now(),
+    )
+    mailbox.refresh_from_db()
+    return result

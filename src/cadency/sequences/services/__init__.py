@@ -1,0 +1,1 @@
+"""Business rules of sequences and enrollments, as plain typed functions."""

@@ -1,0 +1,144 @@
+"""The periodic sweep: repairs whatever a lost task or a dead worker left behind."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from cadency.ledger.services import record_event
+from cadency.mailboxes.models import SentCopy
+from cadency.mailboxes.sent_folder import SentFolderError, sent_folder_has
+from cadency.sequences.models import Enrollment, StepRun, StepRunState
+from cadency.sequences.services.execution import RunOutcome, record_sent
+from cadency.sequences.services.queue import enqueue_step_run
+
+logger = logging.getLogger(__name__)
+
+ORPHAN_GRACE = dt.timedelta(seconds=60)
+
+
+@dataclass
+class SweepReport:
+    requeued: int = 0
+    recovered_sent: int = 0
+    recovered_unsent: int = 0
+    copies_requeued: int = 0
+
+
+def sweep() -> SweepReport:
+    report = SweepReport()
+    report.requeued = requeue_orphaned_runs()
+    for run_id in stale_sending_run_ids():
+        try:
+            outcome = recover_sending_run(run_id)
+        except (OSError, SentFolderError) as exc:
+            logger.warning("step run %s: cannot check the Sent folder yet: %s", run_id, exc)
+            continue
+        if outcome == RunOutcome.SENT:
+            report.recovered_sent += 1
+        elif outcome == RunOutcome.RETRY_LATER:
+            report.recovered_unsent += 1
+    report.copies_requeued = requeue_missing_copies()
+    return report
+
+
+def requeue_orphaned_runs(limit: int = 5000) -> int:
+    """Due runs whose task is gone (lost, failed, or held by a dead worker)."""
+    now = timezone.now()
+    stale_running = now - dt.timedelta(seconds=settings.CADENCY_SENDING_STALE_SECONDS)
+    alive = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gt=stale_running)
+    ).values("id")
+    orphans = list(
+        StepRun.objects.filter(state=StepRunState.SCHEDULED, due_at__lte=now - ORPHAN_GRACE)
+        .exclude(task_id__in=alive)
+        .order_by("due_at")[:limit]
+    )
+    for run in orphans:
+        with transaction.atomic():
+            enqueue_step_run(run)
+    return len(orphans)
+
+
+def stale_sending_run_ids() -> list[int]:
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.CADENCY_SENDING_STALE_SECONDS)
+    return list(
+        StepRun.objects.filter(state=StepRunState.SENDING, claimed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def recover_sending_run(run_id: int) -> RunOutcome:
+    """A worker died while this run was ``sending``: did the message leave?
+
+    The Sent folder is the witness. Found there → it was sent; not found → it
+    goes back to ``scheduled`` and is sent again with the same Message-ID.
+    """
+    run = StepRun.objects.select_related("mailbox").get(pk=run_id)
+    if run.state != StepRunState.SENDING:
+        return RunOutcome.NOT_SCHEDULED
+    witnessed = run.mailbox.sent_copy != SentCopy.NONE
+    found = witnessed and sent_folder_has(run.mailbox, run.message_id)
+    with transaction.atomic():
+        enrollment = (
+            Enrollment.objects.select_for_update()
+            .select_related("contact", "sequence", "mailbox")
+            .get(pk=run.enrollment_id)
+        )
+        run = StepRun.objects.select_for_update().get(pk=run_id)
+        if run.state != StepRunState.SENDING:
+            return RunOutcome.NOT_SCHEDULED
+        now = timezone.now()
+        if found:
+            run.sent_copy_saved = True
+            run.save(update_fields=["sent_copy_saved"])
+            record_sent(enrollment, run, now)
+            record_event(
+                kind="send_recovered",
+                enrollment=enrollment,
+                sentence=f"Step {run.position} was interrupted by a worker crash; its "
+                f"Message-ID {run.message_id} is in the Sent folder, so it is recorded as sent.",
+            )
+            return RunOutcome.SENT
+        run.state = StepRunState.SCHEDULED
+        run.due_at = now
+        run.save(update_fields=["state", "due_at"])
+        enqueue_step_run(run)
+        how = (
+            "is not in the Sent folder"
+            if witnessed
+            else "cannot be checked (this mailbox keeps no Sent copy)"
+        )
+        record_event(
+            kind="send_recovered",
+            enrollment=enrollment,
+            sentence=f"Step {run.position} was interrupted by a worker crash; its Message-ID "
+            f"{run.message_id} {how}, so it is sent again with the same Message-ID.",
+        )
+        return RunOutcome.RETRY_LATER
+
+
+def requeue_missing_copies() -> int:
+    from cadency.sequences.tasks import save_sent_copy
+
+    cutoff = timezone.now() - ORPHAN_GRACE
+    pending = list(
+        StepRun.objects.filter(
+            state=StepRunState.SENT,
+            sent_copy_saved=False,
+            mailbox__sent_copy=SentCopy.APPEND,
+            executed_at__lt=cutoff,
+            executed_at__gt=cutoff - dt.timedelta(days=2),
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for run_id in pending:
+        save_sent_copy.enqueue(run_id)
+    return len(pending)

@@ -1,0 +1,54 @@
+"""The worker process: django-tasks-db's worker loop plus the periodic sweep."""
+
+import logging
+import os
+import socket
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django_tasks_db.management.commands.db_worker import Worker
+
+from cadency.sequences.services.recovery import sweep
+
+logger = logging.getLogger("cadency.worker")
+
+
+class SweepThread(threading.Thread):
+    """Runs the sweep every few seconds in its own database connection."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="cadency-sweep", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            close_old_connections()
+            try:
+                report = sweep()
+                if any(vars(report).values()):
+                    logger.info("sweep: %s", report)
+            except Exception:
+                logger.exception("sweep failed; it will run again")
+        connection.close()
+
+
+def run_worker(*, interval: float = 0.2, sweep_interval: float | None = None) -> None:
+    sweeper = SweepThread(sweep_interval or settings.CADENCY_SWEEP_INTERVAL_SECONDS)
+    sweeper.start()
+    worker = Worker(
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name="default",
+        startup_delay=True,
+        max_tasks=None,
+        worker_id=f"{socket.gethostname()}-{os.getpid()}"[:64],
+        excluded_queue_names=[],
+    )
+    worker.configure_signals()
+    try:
+        worker.run()
+    finally:
+        sweeper.stopped.set()

@@ -1,0 +1,129 @@
+"""Cadency settings. Every deployment knob is an environment variable (see README)."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from cadency.lib.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("CADENCY_VAR_DIR", str(Path.cwd() / "var")))
+
+DEBUG = env_bool("CADENCY_DEBUG", False)
+SECRET_KEY = env_str("CADENCY_SECRET_KEY", "insecure-dev-key-change-me-in-production")
+# Keys that encrypt mailbox secrets at rest; the first encrypts, all decrypt (rotation).
+CADENCY_ENCRYPTION_KEYS = env_list("CADENCY_ENCRYPTION_KEYS", [])
+ALLOWED_HOSTS = env_list("CADENCY_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CADENCY_CSRF_TRUSTED_ORIGINS", [])
+
+# Absolute base URL used in links placed in emails (unsubscribe, later tracking).
+CADENCY_BASE_URL = env_str("CADENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Seconds a step run may stay "sending" before the sweep checks whether it left.
+CADENCY_SENDING_STALE_SECONDS = env_int("CADENCY_SENDING_STALE_SECONDS", 120)
+CADENCY_SWEEP_INTERVAL_SECONDS = env_int("CADENCY_SWEEP_INTERVAL_SECONDS", 30)
+CADENCY_SMTP_TIMEOUT_SECONDS = env_int("CADENCY_SMTP_TIMEOUT_SECONDS", 30)
+# Retry delays (seconds) after a temporary SMTP failure; the last one repeats.
+CADENCY_RETRY_DELAYS = [int(s) for s in env_list("CADENCY_RETRY_DELAYS", ["60", "300", "900"])]
+# Accept reserved test domains (example.test) as real addresses: tests and demo mode.
+CADENCY_ALLOW_TEST_DOMAINS = env_bool("CADENCY_ALLOW_TEST_DOMAINS", False)
+# How many times a recipient-specific temporary refusal (4xx, 5.2.2) is retried
+# before it counts as a bounce. Connection failures are retried without limit.
+CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
+# Extra CA bundle trusted for mailbox TLS (self-hosted servers with a private CA).
+CADENCY_MAIL_CA_FILE = env_str("CADENCY_MAIL_CA_FILE", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "cadency.accounts",
+    "cadency.contacts",
+    "cadency.mailboxes",
+    "cadency.sequences",
+    "cadency.ledger",
+    "cadency.outbound",
+    "cadency.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cadency.urls"
+WSGI_APPLICATION = "cadency.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/admin/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_sqlite_path = VAR_DIR / "cadency.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{_sqlite_path}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("CADENCY_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "mail"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "cadency": {"handlers": ["console"], "level": env_str("CADENCY_LOG_LEVEL", "INFO")},
+        "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
