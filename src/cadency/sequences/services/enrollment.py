@@ -18,7 +18,6 @@ from cadency.sequences.models import (
     EnrollmentStatus,
     Sequence,
     Step,
-    StepKind,
     StepRun,
     StepRunState,
     Task,
@@ -56,11 +55,9 @@ def choose_mailbox(user: User, mailbox: Mailbox | None) -> Mailbox:
 
 def check_tokens(steps: Iterable[Step], contact: Contact, sender: User) -> None:
     for step in steps:
-        if step.kind != StepKind.AUTOMATED_EMAIL and not step.subject and not step.body:
-            continue
         try:
-            render(step.subject, contact=contact, sender=sender)
-            render(step.body, contact=contact, sender=sender)
+            for text in (step.subject, step.body, step.task_title):
+                render(text, contact=contact, sender=sender)
         except MissingToken as exc:
             raise EnrollmentRefused(
                 RefusalCode.MISSING_TOKEN, f"step {step.position}: {exc}"

@@ -219,16 +219,15 @@ def create_step_task(enrollment: Enrollment, run: StepRun, now: dt.datetime) -> 
     step = run.step
     contact = enrollment.contact
     sender = enrollment.enrolled_by
-    notes = ""
-    if step.subject or step.body:
+
+    def fill(text: str) -> str:
         try:
-            notes = (
-                f"Subject: {render(step.subject, contact=contact, sender=sender)}\n\n"
-                f"{render(step.body, contact=contact, sender=sender)}"
-            )
+            return render(text, contact=contact, sender=sender)
         except MissingToken:
-            notes = f"Subject: {step.subject}\n\n{step.body}"
-    title = step.task_title or f"{StepKind(step.kind).label}: {contact_label(contact)}"
+            return text
+
+    notes = f"Subject: {fill(step.subject)}\n\n{fill(step.body)}" if step.body else ""
+    title = fill(step.task_title) or f"{StepKind(step.kind).label}: {contact_label(contact)}"
     task = Task.objects.create(
         assignee=sender,
         contact=contact,

@@ -33,6 +33,8 @@ class MissingToken(Exception):
 
 def check_template(text: str) -> None:
     """Reject malformed tokens when a sequence is saved, not when it sends."""
+    if "{{" in ANY_BRACES.sub("", text):
+        raise TemplateError("a token is not closed: '{{' without '}}'")
     for raw in ANY_BRACES.findall(text):
         match = TOKEN.fullmatch(raw)
         if match is None:
