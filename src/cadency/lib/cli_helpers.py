@@ -71,7 +71,7 @@ def get_sequence(pk: int) -> SequenceModel:
 
 def get_enrollment(pk: int) -> Enrollment:
     enrollment = (
-        Enrollment.objects.select_related("contact", "sequence", "enrolled_by")
+        Enrollment.objects.select_related("contact", "sequence", "enrolled_by", "mailbox")
         .filter(pk=pk)
         .first()
     )
@@ -211,6 +211,7 @@ def confirm(err: OutputWrapper, question: str, *, assume_yes: bool) -> bool:
     try:
         answer = input()
     except EOFError:
+        err.write("")
         return False
     return answer.strip().lower() in {"y", "yes"}
 
@@ -235,3 +236,21 @@ class ProgressStream:
 
     def isatty(self) -> bool:
         return self.wrapper.isatty()
+
+
+def enrollment_data(enrollment: Enrollment) -> dict[str, Any]:
+    """An enrollment for --json output (expects contact, sequence, enrolled_by, mailbox)."""
+    return {
+        "id": enrollment.pk,
+        "contact": enrollment.contact.email,
+        "email": enrollment.email,
+        "sequence": {"id": enrollment.sequence_id, "name": enrollment.sequence.name},
+        "enrolled_by": enrollment.enrolled_by.username,
+        "mailbox": enrollment.mailbox.email,
+        "status": enrollment.status,
+        "current_step": enrollment.current_position,
+        "reason": enrollment.reason or None,
+        "reason_text": enrollment.reason_text or None,
+        "started_at": iso(enrollment.started_at),
+        "ended_at": iso(enrollment.ended_at),
+    }
