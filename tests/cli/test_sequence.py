@@ -70,7 +70,7 @@ def test_a_bad_step_names_the_step_and_field_and_creates_nothing(
     make_user("ada")
     bad = YAML.replace("  - type: call", "  - type: fax")
     path = write(tmp_path, "bad.yaml", bad)
-    result = fails("sequence", "create", path, "--owner", "ada", match=r"steps\[2\]\.type")
+    result = fails("sequence", "create", path, "--owner", "ada", match=r"step 2\.type")
     assert result.out == ""
     assert not Sequence.objects.exists()
 
@@ -78,9 +78,9 @@ def test_a_bad_step_names_the_step_and_field_and_creates_nothing(
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (("delay: 2\n", "delay: -2\n"), r"steps\[2\]\.delay"),
-        (("    body: Just following up.\n", ""), r"steps\[3\]\.body"),
-        (("{{ contact.full_name", "{{ contakt.full_name"), r"steps\[2\]\.title"),
+        (("delay: 2\n", "delay: -2\n"), r"step 2\.delay"),
+        (("    body: Just following up.\n", ""), r"step 3\.body"),
+        (("{{ contact.full_name", "{{ contakt.full_name"), r"step 2\.title"),
         (("[08:00, 18:30]", "[18:00, 08:00]"), r"settings\.send_window"),
     ],
 )

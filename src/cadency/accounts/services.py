@@ -1,5 +1,6 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from cadency.accounts.models import Role, User
@@ -21,6 +22,13 @@ def create_user(
 ) -> User:
     if User.objects.filter(username=username).exists():
         raise UserError(f"a user named {username!r} already exists")
+    try:
+        User.username_validator(username)
+        validate_email(email)
+    except ValidationError as exc:
+        raise UserError(f"{username!r} / {email!r}: {' '.join(exc.messages)}") from exc
+    if not username:
+        raise UserError("a user needs a username")
     user = User(
         username=username,
         email=email,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.contacts.models import Company, CompanyDomain, Contact, ContactEmail, LifecycleStage
@@ -29,12 +29,22 @@ class ContactError(ValueError):
 
 
 def address_owner(email: str) -> Contact | None:
-    """The contact that owns this address, as primary or as alias."""
+    """The live contact that owns this address, as primary or as alias."""
     contact = Contact.objects.filter(email=email, deleted_at__isnull=True).first()
     if contact is not None:
         return contact
-    alias = ContactEmail.objects.select_related("contact").filter(email=email).first()
+    alias = (
+        ContactEmail.objects.select_related("contact")
+        .filter(email=email, contact__deleted_at__isnull=True)
+        .first()
+    )
     return alias.contact if alias else None
+
+
+def check_length(value: str, limit: int, what: str) -> str:
+    if len(value) > limit:
+        raise ContactError(f"{what} is longer than {limit} characters")
+    return value
 
 
 def company_for(name: str, domain: str) -> Company | None:
@@ -83,6 +93,10 @@ def upsert_contact(
             f"unknown lifecycle stage {lifecycle_stage!r} ({', '.join(LifecycleStage.values)})"
         )
     zone = check_zone(time_zone)
+    check_length(first_name, 100, "first_name")
+    check_length(last_name, 100, "last_name")
+    check_length(company_name, 200, "company")
+    check_length(company_domain, 253, "company_domain")
     with transaction.atomic():
         owner = address_owner(primary)
         if owner is not None and owner.email != primary:
@@ -156,14 +170,18 @@ def import_contacts(text: str, *, on_row: Callable[[int], None] | None = None) -
     Raises ContactError when the file itself is unusable (no email column)."""
     report = ImportReport()
     rows = read_csv_rows(text)
+    rows_read = 1
     while True:
         try:
             line, row, problem = next(rows)
         except StopIteration:
             break
         except csv.Error as exc:
-            report.errors.append((0, f"unreadable CSV: {exc}"))
+            report.errors.append((rows_read + 1, f"unreadable CSV, import stopped here: {exc}"))
             break
+        rows_read = line
+        if on_row:
+            on_row(line)
         if problem:
             report.errors.append((line, problem))
             continue
@@ -181,9 +199,9 @@ def import_contacts(text: str, *, on_row: Callable[[int], None] | None = None) -
             )
         except ContactError as exc:
             report.errors.append((line, str(exc)))
+        except DatabaseError as exc:
+            report.errors.append((line, f"not saved: {exc}"))
         else:
             report.created += created
             report.updated += not created
-        if on_row:
-            on_row(line)
     return report

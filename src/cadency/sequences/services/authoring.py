@@ -81,7 +81,7 @@ def parse_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_step(raw: Any, position: int) -> Step:
-    where = f"steps[{position}]"
+    where = f"step {position}"
     if not isinstance(raw, dict):
         raise SequenceSpecError(f"{where}: expected a mapping")
     unknown = set(raw) - STEP_KEYS
@@ -101,13 +101,17 @@ def parse_step(raw: Any, position: int) -> Step:
         raise SequenceSpecError(f"{where}.delay_unit: expected days or business_days") from exc
     subject = str(raw.get("subject", ""))
     body = str(raw.get("body", ""))
+    title = str(raw.get("title", ""))
+    for field, text, limit in (("subject", subject, 500), ("title", title, 300)):
+        if len(text) > limit:
+            raise SequenceSpecError(f"{where}.{field}: longer than {limit} characters")
     if kind == StepKind.AUTOMATED_EMAIL and not body.strip():
         raise SequenceSpecError(f"{where}.body: an automated email needs a body")
     if kind == StepKind.AUTOMATED_EMAIL and position == 1 and not subject.strip():
         raise SequenceSpecError(f"{where}.subject: the first email needs a subject")
-    for field, text in (("subject", subject), ("body", body), ("title", raw.get("title", ""))):
+    for field, text in (("subject", subject), ("body", body), ("title", title)):
         try:
-            check_template(str(text))
+            check_template(text)
         except TemplateError as exc:
             raise SequenceSpecError(f"{where}.{field}: {exc}") from exc
     return Step(
@@ -121,7 +125,7 @@ def parse_step(raw: Any, position: int) -> Step:
         pause_until_complete=_bool(
             raw.get("pause_until_complete", False), f"{where}.pause_until_complete"
         ),
-        task_title=str(raw.get("title", "")),
+        task_title=title,
     )
 
 
@@ -140,6 +144,8 @@ def create_sequence(*, owner: User, spec: dict[str, Any]) -> Sequence:
     name = str(spec.get("name", "")).strip()
     if not name:
         raise SequenceSpecError("name: a sequence needs a name")
+    if len(name) > 200:
+        raise SequenceSpecError("name: longer than 200 characters")
     settings_raw = spec.get("settings", {}) or {}
     if not isinstance(settings_raw, dict):
         raise SequenceSpecError("settings: expected a mapping")

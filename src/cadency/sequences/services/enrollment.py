@@ -122,11 +122,15 @@ def enroll(
     """Enroll a contact; the first step runs at once unless a later start is given.
 
     Raises EnrollmentRefused (and writes nothing) when SPEC §2.2 forbids it.
+    A ``start_at`` in the past means "now".
     """
+    if start_at is not None and timezone.is_naive(start_at):
+        raise ValueError("start_at must carry a time zone")
     now = timezone.now()
     with transaction.atomic():
         # Serialise enrollments of one contact so the "one open enrollment" rule holds.
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        sequence = Sequence.objects.get(pk=sequence.pk)
         email, chosen, steps = check_enrollable(
             contact=contact, sequence=sequence, user=user, mailbox=mailbox, start=start_step
         )

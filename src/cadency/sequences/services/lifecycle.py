@@ -12,8 +12,12 @@ from cadency.sequences.services.enrollment import contact_label, unenroll
 
 
 def delete_sequence(*, sequence: Sequence, actor: User | None) -> int:
-    """Archive the sequence (reports keep working) and unenroll its open enrollments."""
+    """Archive the sequence (reports keep working) and unenroll its open enrollments.
+    Deleting an already deleted sequence changes nothing."""
     with transaction.atomic():
+        locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
+        if locked.archived_at is not None:
+            return 0
         sequence.archived_at = timezone.now()
         sequence.save(update_fields=["archived_at"])
         ended = _unenroll_all(
