@@ -13,7 +13,8 @@ HEADER = "email,first_name,last_name,company,company_domain,time_zone,aliases,pl
 def test_it_imports_contacts_with_companies_aliases_and_custom_properties() -> None:
     report = import_contacts(
         HEADER
-        + "jane@acme.test,Jane,Doe,Acme,acme.test,Europe/Paris,j.doe@acme.test;jd@example.test,Pro\n"
+        + "jane@acme.test,Jane,Doe,Acme,acme.test,Europe/Paris,"
+        + "j.doe@acme.test;jd@example.test,Pro\n"
         + "john@acme.test,John,Roe,Acme,acme.test,,,\n"
     )
     assert (report.created, report.updated, report.errors) == (2, 0, [])
