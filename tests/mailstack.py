@@ -79,7 +79,7 @@ class MailStack:
                 uidlist.unlink(missing_ok=True)
 
     def _service(self, script: str, action: str) -> None:
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [str(SCRIPTS / script), action, str(self.base)],
             check=True,
             stdin=subprocess.DEVNULL,

@@ -117,6 +117,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files straight from the apps: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ CADENCY = Path(sys.executable).with_name("cadency")
 def cadency(
     *args: str, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (our own console script)
+    return subprocess.run(
         [str(CADENCY), *args],
         input=stdin,
         capture_output=True,

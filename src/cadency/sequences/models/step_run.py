@@ -35,7 +35,7 @@ class StepRun(models.Model):
     executed_at = models.DateTimeField(null=True, blank=True)
     sent_copy_saved = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True, help_text="The queued task, if any.")
+    task_id = models.UUIDField(null=True, blank=True, help_text="The queued task, if any.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -267,7 +267,7 @@ def _unenroll_chunk(
     now = timezone.now()
     with transaction.atomic():
         open_rows = list(
-            Enrollment.objects.select_for_update()
+            Enrollment.objects.select_for_update(of=("self",))
             .filter(pk__in=ids, status__in=OPEN_STATUSES)
             .values_list("pk", "contact_id", "sequence_id", "contact__email", "sequence__name")
         )

@@ -89,11 +89,15 @@ def claim(step_run_id: int) -> ClaimedSend | RunOutcome:
         return RunOutcome.MISSING
     with transaction.atomic():
         enrollment = (
-            Enrollment.objects.select_for_update()
+            Enrollment.objects.select_for_update(of=("self",))
             .select_related("contact__company", "sequence", "mailbox", "enrolled_by")
             .get(pk=enrollment_id)
         )
-        run = StepRun.objects.select_for_update().select_related("step").get(pk=step_run_id)
+        run = (
+            StepRun.objects.select_for_update(of=("self",))
+            .select_related("step")
+            .get(pk=step_run_id)
+        )
         if run.state != StepRunState.SCHEDULED:
             return RunOutcome.NOT_SCHEDULED
         if enrollment.status != EnrollmentStatus.ACTIVE:
@@ -296,7 +300,7 @@ def record_outcome(run_id: int, outcome: SendOutcome) -> RunOutcome:
     with transaction.atomic():
         run = StepRun.objects.select_related("enrollment").get(pk=run_id)
         enrollment = (
-            Enrollment.objects.select_for_update()
+            Enrollment.objects.select_for_update(of=("self",))
             .select_related("contact", "sequence", "mailbox")
             .get(pk=run.enrollment_id)
         )

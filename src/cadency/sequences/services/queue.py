@@ -9,5 +9,5 @@ def enqueue_step_run(run: StepRun) -> None:
     from cadency.sequences.tasks import run_step
 
     result = run_step.using(run_after=run.due_at).enqueue(run.pk)
-    run.task_id = str(result.id)
+    run.task_id = result.id
     StepRun.objects.filter(pk=run.pk).update(task_id=run.task_id)

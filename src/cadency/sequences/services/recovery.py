@@ -89,7 +89,7 @@ def recover_sending_run(run_id: int) -> RunOutcome:
     found = witnessed and sent_folder_has(run.mailbox, run.message_id)
     with transaction.atomic():
         enrollment = (
-            Enrollment.objects.select_for_update()
+            Enrollment.objects.select_for_update(of=("self",))
             .select_related("contact", "sequence", "mailbox")
             .get(pk=run.enrollment_id)
         )

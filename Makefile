@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`. `make bench` runs the benchmarks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench lint install
+
+$(BIN)/cadency: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/cadency
+
+run: install
+	mkdir -p var
+	$(BIN)/cadency init
+	$(BIN)/cadency run
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+test: install
+	scripts/test.sh
+
+bench: install
+	scripts/bench.sh

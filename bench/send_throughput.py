@@ -1,0 +1,198 @@
+"""N due steps through the real worker into the local Postfix, against bare smtplib.
+
+Usage: python bench/send_throughput.py [--steps 2000] [--workers 2] [--database sqlite|postgres]
+Needs the loopback services (CADENCY_TEST_SERVICES_DIR). Prints a JSON line.
+"""
+
+import argparse
+import json
+import os
+import smtplib
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.mailstack import mailstack_or_none, read_env  # noqa: E402
+
+RECIPIENTS = [f"contact{n:03d}@acme.test" for n in range(1, 101)]
+
+
+def configure(database: str, workdir: Path) -> dict[str, str]:
+    services = Path(os.environ["CADENCY_TEST_SERVICES_DIR"])
+    env = read_env(services / "env")
+    settings_env = {
+        "DJANGO_SETTINGS_MODULE": "cadency.settings",
+        "CADENCY_VAR_DIR": str(workdir),
+        "CADENCY_ALLOW_TEST_DOMAINS": "1",
+        "CADENCY_MAIL_CA_FILE": env["CADENCY_TEST_CA_FILE"],
+        "CADENCY_LOG_LEVEL": "WARNING",
+    }
+    if database == "postgres":
+        settings_env["DATABASE_URL"] = env["CADENCY_TEST_PG_URL"].rsplit("/", 1)[0] + "/bench"
+    os.environ.update(settings_env)
+    return settings_env
+
+
+def prepare(steps: int) -> list[tuple[str, bytes]]:
+    """Create N due step runs; return (recipient, raw message) pairs for the peer."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    call_command("migrate", verbosity=0)
+    from tests.factories import make_contact, make_user
+
+    from cadency.mailboxes.models import Security, SentCopy
+    from cadency.mailboxes.services import add_mailbox
+    from cadency.outbound.compose import OutgoingEmail, build_message, new_message_id
+    from cadency.sequences.services.authoring import create_sequence
+    from cadency.sequences.services.enrollment import enroll
+
+    stack = mailstack_or_none()
+    assert stack is not None
+    rep = make_user("bench", first_name="Bench", last_name="Rep")
+    mailbox = add_mailbox(
+        user=rep,
+        email="rep@example.test",
+        secret=stack.password,
+        smtp_host="127.0.0.1",
+        smtp_port=stack.smtp_port,
+        smtp_security=Security.STARTTLS,
+        imap_host="127.0.0.1",
+        imap_port=stack.imap_port,
+        imap_security=Security.STARTTLS,
+        sent_copy=SentCopy.NONE,
+        daily_limit=1_000_000,
+        per_minute_limit=1_000_000,
+    )
+    sequence = create_sequence(
+        owner=rep,
+        spec={
+            "name": "Bench",
+            "settings": {
+                "send_window": ["00:00", "23:59:59"],
+                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "business_days_only": False,
+            },
+            "steps": [
+                {
+                    "type": "automated_email",
+                    "subject": "Quick question, {{ contact.first_name }}",
+                    "body": "Hi {{ contact.first_name }},\n\nWould a short call next week help?",
+                }
+            ],
+        },
+    )
+    peer_messages: list[tuple[str, bytes]] = []
+    with transaction.atomic():
+        for n in range(steps):
+            recipient = RECIPIENTS[n % len(RECIPIENTS)]
+            local, domain = recipient.split("@")
+            contact = make_contact(f"{local}+{n}@{domain}", first_name=f"Person{n}")
+            enrollment = enroll(contact=contact, sequence=sequence, user=rep, run_first_step=False)
+            raw = build_message(
+                OutgoingEmail(
+                    mailbox=mailbox,
+                    sender_name="Bench Rep",
+                    to_name=contact.full_name,
+                    to_email=contact.email,
+                    subject=f"Quick question, Person{n}",
+                    body=f"Hi Person{n},\n\nWould a short call next week help?",
+                    message_id=new_message_id(mailbox),
+                    enrollment_id=enrollment.pk,
+                )
+            ).as_bytes()
+            peer_messages.append((contact.email, raw))
+    return peer_messages
+
+
+def run_workers(workers: int, steps: int, env: dict[str, str]) -> float:
+    from cadency.sequences.models import StepRun, StepRunState
+
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cadency.cli", "worker", "--interval", "0.05"],
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        while StepRun.objects.filter(state=StepRunState.SENT).count() < steps:
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError("a worker exited during the benchmark")
+            time.sleep(0.02)
+        return time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def run_peer(messages: list[tuple[str, bytes]]) -> float:
+    stack = mailstack_or_none()
+    assert stack is not None
+    context = ssl.create_default_context(cafile=stack.ca_file)
+    started = time.perf_counter()
+    client = smtplib.SMTP("127.0.0.1", stack.smtp_port)
+    client.starttls(context=context)
+    client.login("rep@example.test", stack.password)
+    for recipient, raw in messages:
+        client.sendmail("rep@example.test", [recipient], raw)
+    client.quit()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cadency-bench-") as workdir:
+        env = configure(args.database, Path(workdir))
+        if args.database == "postgres":
+            reset_postgres_database()
+        messages = prepare(args.steps)
+        peer_seconds = run_peer(messages)
+        worker_seconds = run_workers(args.workers, args.steps, env)
+    worker_rate = args.steps / worker_seconds
+    peer_rate = args.steps / peer_seconds
+    print(
+        json.dumps(
+            {
+                "benchmark": "send_throughput",
+                "database": args.database,
+                "steps": args.steps,
+                "workers": args.workers,
+                "cadency_per_second": round(worker_rate, 1),
+                "smtplib_per_second": round(peer_rate, 1),
+                "ratio": round(worker_rate / peer_rate, 3),
+                "goal": ">= 0.9",
+            }
+        )
+    )
+
+
+def reset_postgres_database() -> None:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/cadency"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
+        connection.execute("CREATE DATABASE bench")
+
+
+if __name__ == "__main__":
+    main()
