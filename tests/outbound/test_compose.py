@@ -5,7 +5,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from cadency.outbound.compose import OutgoingEmail, Thread, build_message, new_message_id
+from cadency.outbound.compose import OutgoingEmail, Thread, message_bytes, new_message_id
 from cadency.outbound.unsubscribe_tokens import InvalidToken, make_token, read_token
 from tests.factories import make_mailbox, make_user
 
@@ -15,8 +15,14 @@ pytestmark = pytest.mark.django_db
 def composed(
     thread: Thread | None = None, body: str = "Hi Jane,\n\nA <b>call</b>?"
 ) -> EmailMessage:
+    message = message_from_bytes(composed_raw(thread, body), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def composed_raw(thread: Thread | None = None, body: str = "Hi Jane,\n\nA <b>call</b>?") -> bytes:
     mailbox = make_mailbox(make_user("alice"), "alice@example.test", display_name="Alice Martin")
-    raw = build_message(
+    raw = message_bytes(
         OutgoingEmail(
             mailbox=mailbox,
             sender_name="Alice Martin",
@@ -28,10 +34,8 @@ def composed(
             enrollment_id=42,
             thread=thread,
         )
-    ).as_bytes()
-    message = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
+    )
+    return raw
 
 
 def test_it_has_sender_recipient_message_id_and_one_click_unsubscribe() -> None:
@@ -42,8 +46,16 @@ def test_it_has_sender_recipient_message_id_and_one_click_unsubscribe() -> None:
     assert message["Subject"] == "Quick question"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https, mailto = message["List-Unsubscribe"].split(", ")
-    assert https.startswith("<http://testserver/u/") and mailto.startswith("<mailto:alice@")
+    assert https.startswith("<http://testserver/u/")
+    assert mailto == "<mailto:alice@example.test?subject=unsubscribe>"
     assert "In-Reply-To" not in message
+
+
+def test_list_unsubscribe_is_sent_as_plain_urls_not_encoded_words() -> None:
+    raw = composed_raw()
+    line = next(x for x in raw.split(b"\n") if x.startswith(b"List-Unsubscribe:"))
+    assert line.startswith(b"List-Unsubscribe: <http://testserver/u/")
+    assert b"=?utf-8?" not in raw
 
 
 def test_the_html_part_escapes_what_the_rep_typed() -> None:

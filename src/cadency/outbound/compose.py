@@ -2,10 +2,10 @@
 
 import html
 from dataclasses import dataclass, field
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
@@ -13,6 +13,10 @@ from django.utils import timezone
 
 from cadency.mailboxes.models import Mailbox
 from cadency.outbound.unsubscribe_tokens import make_token
+
+# Headers are written unfolded up to RFC 5322's 998 characters: folding a long
+# URL would turn List-Unsubscribe into an encoded-word no client can follow.
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ def text_to_html(text: str) -> str:
 
 def build_message(email: OutgoingEmail) -> EmailMessage:
     link = unsubscribe_url(enrollment_id=email.enrollment_id, email=email.to_email)
-    mailto = f"mailto:{email.mailbox.email}?subject={quote('unsubscribe ' + link)}"
+    mailto = f"mailto:{email.mailbox.email}?subject=unsubscribe"
 
     message = EmailMessage()
     message["From"] = Address(display_name=email.sender_name, addr_spec=email.mailbox.email)
@@ -77,3 +81,8 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
     message.set_content(text)
     message.add_alternative(f"<html><body>{text_to_html(email.body)}{footer}</body></html>", "html")
     return message
+
+
+def message_bytes(email: OutgoingEmail) -> bytes:
+    """The message exactly as it goes on the wire (CRLF line ends)."""
+    return build_message(email).as_bytes(policy=WIRE_POLICY)

@@ -9,18 +9,18 @@ by looking for its Message-ID in the mailbox's Sent folder before any resend.
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from email import policy
 from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cadency.contacts.models import Suppression, SuppressionReason
 from cadency.ledger.services import record_event
 from cadency.mailboxes.models import Health, Mailbox, SentCopy
 from cadency.mailboxes.sent_folder import append_to_sent, sent_folder_has
-from cadency.outbound.compose import OutgoingEmail, Thread, build_message, new_message_id
+from cadency.outbound.compose import OutgoingEmail, Thread, message_bytes, new_message_id
 from cadency.outbound.models import SentMessage
 from cadency.outbound.smtp_send import SendOutcome, SendStatus, send_message
 from cadency.sequences.models import (
@@ -66,6 +66,7 @@ class RunOutcome(StrEnum):
 @dataclass(frozen=True)
 class ClaimedSend:
     run_id: int
+    enrollment_id: int
     mailbox: Mailbox
     recipient: str
     raw: bytes
@@ -76,7 +77,7 @@ def execute_step_run(step_run_id: int) -> RunOutcome:
     if isinstance(claimed, RunOutcome):
         return claimed
     outcome = send_message(claimed.mailbox, claimed.raw, claimed.recipient)
-    return record_outcome(claimed.run_id, outcome)
+    return record_outcome(claimed, outcome)
 
 
 def claim(step_run_id: int) -> ClaimedSend | RunOutcome:
@@ -132,14 +133,18 @@ def claim(step_run_id: int) -> ClaimedSend | RunOutcome:
                 f"{enrollment.mailbox.email} reached its send limit.",
             )
             return RunOutcome.POSTPONED
-        message = SentMessage.objects.filter(step_run=run).only("raw").first()
-        if message is None:
-            message = fix_message(enrollment, run)
+        message = (
+            SentMessage.objects.only("raw").get(step_run=run)
+            if run.attempts
+            else fix_message(enrollment, run)
+        )
         run.state = StepRunState.SENDING
         run.attempts += 1
         run.claimed_at = now
         run.save(update_fields=["state", "attempts", "claimed_at", "message_id", "subject"])
-    return ClaimedSend(run.pk, enrollment.mailbox, enrollment.email, bytes(message.raw))
+    return ClaimedSend(
+        run.pk, enrollment.pk, enrollment.mailbox, enrollment.email, bytes(message.raw)
+    )
 
 
 def fix_message(enrollment: Enrollment, run: StepRun) -> SentMessage:
@@ -157,7 +162,7 @@ def fix_message(enrollment: Enrollment, run: StepRun) -> SentMessage:
     run.message_id = new_message_id(enrollment.mailbox)
     thread = thread_for(enrollment, run, step)
     run.subject = f"Re: {thread.subject}" if thread else subject
-    raw = build_message(
+    raw = message_bytes(
         OutgoingEmail(
             mailbox=enrollment.mailbox,
             sender_name=enrollment.mailbox.display_name or sender.display_name,
@@ -169,7 +174,7 @@ def fix_message(enrollment: Enrollment, run: StepRun) -> SentMessage:
             enrollment_id=enrollment.pk,
             thread=thread,
         )
-    ).as_bytes(policy=policy.SMTP)
+    )
     return SentMessage.objects.create(
         step_run=run,
         enrollment=enrollment,
@@ -181,7 +186,8 @@ def fix_message(enrollment: Enrollment, run: StepRun) -> SentMessage:
 
 
 def thread_for(enrollment: Enrollment, run: StepRun, step: Step) -> Thread | None:
-    if not (step.thread_as_reply and enrollment.send_settings.get("thread_follow_ups", True)):
+    threaded = step.thread_as_reply and enrollment.send_settings.get("thread_follow_ups", True)
+    if not threaded or run.position == 1:
         return None
     earlier = list(
         SentMessage.objects.filter(
@@ -201,19 +207,22 @@ def thread_for(enrollment: Enrollment, run: StepRun, step: Step) -> Thread | Non
 def limit_postponement(enrollment: Enrollment, now: dt.datetime) -> dt.datetime | None:
     """When the mailbox's daily or per-minute limit is reached: the next allowed time."""
     mailbox = enrollment.mailbox
-    counted = StepRun.objects.filter(
-        mailbox=mailbox,
-        state__in=[StepRunState.SENDING, StepRunState.SENT, StepRunState.BOUNCED],
-    )
-    if counted.filter(claimed_at__gt=now - dt.timedelta(minutes=1)).count() >= (
-        mailbox.per_minute_limit
-    ):
-        return now + dt.timedelta(seconds=60)
     mailbox_zone = scheduling.resolve_zone(mailbox.time_zone)
     local_midnight = dt.datetime.combine(
         now.astimezone(mailbox_zone).date(), dt.time(0), tzinfo=mailbox_zone
     )
-    if counted.filter(claimed_at__gte=local_midnight).count() >= mailbox.daily_limit:
+    minute_ago = now - dt.timedelta(minutes=1)
+    counts = StepRun.objects.filter(
+        mailbox=mailbox,
+        claimed_at__gte=min(local_midnight, minute_ago),
+        state__in=[StepRunState.SENDING, StepRunState.SENT, StepRunState.BOUNCED],
+    ).aggregate(
+        today=Count("pk", filter=Q(claimed_at__gte=local_midnight)),
+        last_minute=Count("pk", filter=Q(claimed_at__gt=minute_ago)),
+    )
+    if counts["last_minute"] >= mailbox.per_minute_limit:
+        return now + dt.timedelta(seconds=60)
+    if counts["today"] >= mailbox.daily_limit:
         tomorrow = local_midnight + dt.timedelta(days=1)
         return scheduling.next_send_time(tomorrow.astimezone(dt.UTC), policy_for(enrollment))
     return None
@@ -296,15 +305,14 @@ def finish(enrollment: Enrollment, now: dt.datetime) -> None:
     record_event(kind="finished", enrollment=enrollment, sentence=enrollment.reason_text)
 
 
-def record_outcome(run_id: int, outcome: SendOutcome) -> RunOutcome:
+def record_outcome(claimed: ClaimedSend, outcome: SendOutcome) -> RunOutcome:
     with transaction.atomic():
-        run = StepRun.objects.select_related("enrollment").get(pk=run_id)
         enrollment = (
             Enrollment.objects.select_for_update(of=("self",))
             .select_related("contact", "sequence", "mailbox")
-            .get(pk=run.enrollment_id)
+            .get(pk=claimed.enrollment_id)
         )
-        run = StepRun.objects.select_for_update().get(pk=run_id)
+        run = StepRun.objects.select_for_update().get(pk=claimed.run_id)
         if run.state != StepRunState.SENDING:
             return RunOutcome.NOT_SCHEDULED
         now = timezone.now()
