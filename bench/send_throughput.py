@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 from tests.mailstack import mailstack_or_none, read_env  # noqa: E402
 
 RECIPIENTS = [f"contact{n:03d}@acme.test" for n in range(1, 101)]
+# Steps are created due far ahead, then all made due at once when the workers are up.
+PARKED_UNTIL = None  # set in prepare()
 
 
 def configure(database: str, workdir: Path) -> dict[str, str]:
@@ -56,6 +58,12 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
     from cadency.sequences.services.authoring import create_sequence
     from cadency.sequences.services.enrollment import enroll
 
+    import datetime as dt
+
+    from django.utils import timezone
+
+    global PARKED_UNTIL
+    PARKED_UNTIL = timezone.now() + dt.timedelta(days=1)
     stack = mailstack_or_none()
     assert stack is not None
     rep = make_user("bench", first_name="Bench", last_name="Rep")
@@ -97,7 +105,9 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
             recipient = RECIPIENTS[n % len(RECIPIENTS)]
             local, domain = recipient.split("@")
             contact = make_contact(f"{local}+{n}@{domain}", first_name=f"Person{n}")
-            enrollment = enroll(contact=contact, sequence=sequence, user=rep, run_first_step=False)
+            enrollment = enroll(
+                contact=contact, sequence=sequence, user=rep, start_at=PARKED_UNTIL
+            )
             raw = build_message(
                 OutgoingEmail(
                     mailbox=mailbox,
@@ -114,10 +124,23 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
     return peer_messages
 
 
+def make_all_due() -> None:
+    from django.db import transaction
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from cadency.sequences.models import StepRun
+
+    now = timezone.now()
+    with transaction.atomic():
+        StepRun.objects.update(due_at=now)
+        DBTaskResult.objects.update(run_after=now)
+
+
 def run_workers(workers: int, steps: int, env: dict[str, str]) -> float:
+    """Start the workers, let them settle, then make every step due and time them."""
     from cadency.sequences.models import StepRun, StepRunState
 
-    started = time.perf_counter()
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "cadency.cli", "worker", "--interval", "0.05"],
@@ -128,6 +151,9 @@ def run_workers(workers: int, steps: int, env: dict[str, str]) -> float:
         for _ in range(workers)
     ]
     try:
+        time.sleep(3)
+        started = time.perf_counter()
+        make_all_due()
         while StepRun.objects.filter(state=StepRunState.SENT).count() < steps:
             if any(p.poll() is not None for p in processes):
                 raise RuntimeError("a worker exited during the benchmark")
@@ -166,6 +192,7 @@ def main() -> None:
             reset_postgres_database()
         messages = prepare(args.steps)
         peer_seconds = run_peer(messages)
+        time.sleep(2)  # let Postfix deliver the peer's messages first
         worker_seconds = run_workers(args.workers, args.steps, env)
     worker_rate = args.steps / worker_seconds
     peer_rate = args.steps / peer_seconds

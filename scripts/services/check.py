@@ -9,15 +9,19 @@ restarting Postfix and Dovecot with smtp.sh and imap.sh.
 """
 
 import imaplib
+import json
 import os
 import pathlib
 import pwd
+import secrets
 import smtplib
 import socket
 import ssl
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -74,9 +78,13 @@ class Services:
             conn.login(user, self.password)
         return conn
 
-    def imap(self, user):
-        conn = imaplib.IMAP4(self.env["CADENCY_TEST_IMAP_HOST"], int(self.env["CADENCY_TEST_IMAP_PORT"]), timeout=10)
-        conn.login(user, self.password)
+    def port(self, name):
+        return int(self.env[f"CADENCY_TEST_{name}_PORT"])
+
+    def imap(self, user=None):
+        conn = imaplib.IMAP4(self.env["CADENCY_TEST_IMAP_HOST"], self.port("IMAP"), timeout=10)
+        if user:
+            conn.login(user, self.password)
         return conn
 
     def wait_for(self, user, criteria, timeout, mailbox="INBOX"):
@@ -90,7 +98,9 @@ class Services:
                 if typ == "OK" and data[0].split():
                     return time.monotonic() - t0
                 if time.monotonic() - t0 > timeout:
-                    raise AssertionError(f"nothing matching {criteria} in {user} {mailbox} after {timeout} s")
+                    raise AssertionError(
+                        f"nothing matching {criteria} in {user} {mailbox} after {timeout} s"
+                    )
                 time.sleep(0.05)
                 imap.noop()
         finally:
@@ -106,26 +116,28 @@ def check_send_and_receive(s):
     return f"in INBOX after {waited * 1000:.0f} ms"
 
 
-@check("STARTTLS on SMTP 2525 and IMAP 1143, implicit TLS on 2465 and 1993 (verified against CA file)")
+@check("STARTTLS on SMTP 2525 and IMAP 1143, implicit TLS on 2465 and 1993 (checked with CA file)")
 def check_tls(s):
     with s.smtp() as smtp:
         smtp.starttls(context=s.ctx)
         smtp.login("rep@example.test", s.password)
-    with smtplib.SMTP_SSL(s.host, int(s.env["CADENCY_TEST_SMTPS_PORT"]), context=s.ctx, timeout=10) as smtp:
+    with smtplib.SMTP_SSL(s.host, s.port("SMTPS"), context=s.ctx, timeout=10) as smtp:
         smtp.login("rep@example.test", s.password)
-    imap = imaplib.IMAP4(s.host, int(s.env["CADENCY_TEST_IMAP_PORT"]), timeout=10)
+    imap = s.imap()
     imap.starttls(ssl_context=s.ctx)
     imap.login("jane@acme.test", s.password)
     version = imap.sock.version()
     imap.logout()
-    imap = imaplib.IMAP4_SSL(s.host, int(s.env["CADENCY_TEST_IMAPS_PORT"]), ssl_context=s.ctx, timeout=10)
+    imap = imaplib.IMAP4_SSL(s.host, s.port("IMAPS"), ssl_context=s.ctx, timeout=10)
     imap.login("jane@acme.test", s.password)
     imap.logout()
     strict = ssl.create_default_context(cafile=s.env["CADENCY_TEST_CA_FILE"])
     strict.verify_flags |= ssl.VERIFY_X509_STRICT
-    with socket.create_connection((s.host, int(s.env["CADENCY_TEST_IMAPS_PORT"])), timeout=10) as raw:
-        with strict.wrap_socket(raw, server_hostname="localhost"):
-            pass
+    with (
+        socket.create_connection((s.host, s.port("IMAPS")), timeout=10) as raw,
+        strict.wrap_socket(raw, server_hostname="localhost"),
+    ):
+        pass
     return f"{version}; also valid for hostname localhost under VERIFY_X509_STRICT"
 
 
@@ -150,7 +162,7 @@ def check_wrong_password(s):
                 smtp_code = exc.smtp_code
             else:
                 raise AssertionError("SMTP accepted a wrong password")
-        imap = imaplib.IMAP4(s.host, int(s.env["CADENCY_TEST_IMAP_PORT"]), timeout=10)
+        imap = s.imap()
         try:
             imap.login("rep@example.test", "wrong")
         except imaplib.IMAP4.error:
@@ -172,7 +184,7 @@ def check_append_sent(s):
     imap = s.imap("rep@example.test")
     try:
         typ, boxes = imap.list()
-        assert any(b'\\Sent' in b and b'Sent' in b for b in boxes), boxes
+        assert any(b"\\Sent" in b and b"Sent" in b for b in boxes), boxes
         typ, data = imap.append("Sent", "(\\Seen)", None, msg.as_bytes())
         assert typ == "OK", data
         imap.select("Sent")
@@ -189,7 +201,8 @@ def check_async_bounce(s):
     with s.smtp("rep@example.test") as smtp:
         refused = smtp.send_message(msg)
     assert not refused, refused
-    waited = s.wait_for("rep@example.test", ["TEXT", msg["Message-ID"], "HEADER", "Content-Type", "report"], timeout=10)
+    criteria = ["TEXT", msg["Message-ID"], "HEADER", "Content-Type", "report"]
+    waited = s.wait_for("rep@example.test", criteria, timeout=10)
     return f"DSN after {waited * 1000:.0f} ms"
 
 
@@ -198,7 +211,8 @@ def check_delay_dsn(s):
     msg = make_message("rep2@example.test", "someone@deferred.test", "check.py delay")
     with s.smtp() as smtp:  # unauthenticated from 127.0.0.0/8 (mynetworks)
         smtp.send_message(msg)
-    waited = s.wait_for("rep2@example.test", ["TEXT", msg["Message-ID"], "SUBJECT", "delayed"], timeout=15)
+    criteria = ["TEXT", msg["Message-ID"], "SUBJECT", "delayed"]
+    waited = s.wait_for("rep2@example.test", criteria, timeout=15)
     return f"after {waited:.1f} s"
 
 
@@ -213,7 +227,8 @@ def check_vacation(s):
     try:
         with s.smtp("john@acme.test") as smtp:
             smtp.send_message(make_message("john@acme.test", "mary@acme.test", "check.py vacation"))
-        waited = s.wait_for("john@acme.test", ["SUBJECT", f'"{subject}"', "HEADER", "Auto-Submitted", "auto-replied"], timeout=10)
+        criteria = ["SUBJECT", f'"{subject}"', "HEADER", "Auto-Submitted", "auto-replied"]
+        waited = s.wait_for("john@acme.test", criteria, timeout=10)
     finally:
         for leftover in home.glob(".dovecot.svbin"):
             leftover.unlink()
@@ -225,7 +240,12 @@ def check_vacation(s):
 def check_smtp_restart(s):
     def run(action):
         t0 = time.monotonic()
-        subprocess.run([HERE / "smtp.sh", action, s.base], check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        subprocess.run(  # noqa: S603 (our own script)
+            [HERE / "smtp.sh", action, s.base],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         return time.monotonic() - t0
 
     stop = run("stop")
@@ -245,7 +265,12 @@ def check_smtp_restart(s):
 def check_imap_restart(s):
     def run(action):
         t0 = time.monotonic()
-        subprocess.run([HERE / "imap.sh", action, s.base], check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        subprocess.run(  # noqa: S603 (our own script)
+            [HERE / "imap.sh", action, s.base],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         return time.monotonic() - t0
 
     stop = run("stop")
@@ -267,7 +292,173 @@ def check_imap_restart(s):
             if time.monotonic() - t0 > 5:
                 raise
             time.sleep(0.1)
-    return f"stop {stop:.1f} s, start {start:.1f} s, SMTP AUTH back after {time.monotonic() - t0:.1f} s"
+    back = time.monotonic() - t0
+    return f"stop {stop:.1f} s, start {start:.1f} s, SMTP AUTH back after {back:.1f} s"
+
+
+def xoauth2(user, token):
+    """The SASL XOAUTH2 client response (before base64), as Google and Microsoft document it."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def smtp_xoauth2(smtp, user, token):
+    """AUTH XOAUTH2 with an initial response; an error challenge is answered empty.
+
+    Returns the challenges the server sent after the initial response.
+    """
+    challenges = []
+
+    def respond(challenge=None):
+        if challenge is None:
+            return xoauth2(user, token)
+        challenges.append(challenge)
+        return ""
+
+    smtp.auth("XOAUTH2", respond)
+    return challenges
+
+
+def imap_xoauth2(imap, user, token):
+    challenges = []
+
+    def respond(challenge):
+        challenges.append(challenge)
+        return xoauth2(user, token).encode() if len(challenges) == 1 else b""
+
+    imap.authenticate("XOAUTH2", respond)
+    return challenges[1:]
+
+
+def expect_smtp_refusal(s, user, token):
+    t0 = time.monotonic()
+    with s.smtp() as smtp:
+        smtp.starttls(context=s.ctx)
+        try:
+            smtp_xoauth2(smtp, user, token)
+        except smtplib.SMTPAuthenticationError as exc:
+            code = exc.smtp_code
+        else:
+            raise AssertionError(f"SMTP accepted XOAUTH2 for {user} with token {token[:6]}...")
+    took = time.monotonic() - t0
+    assert code == 535, code
+    assert took < 2, f"SMTP refusal took {took:.1f} s"
+    return took
+
+
+def expect_imap_refusal(s, user, token):
+    t0 = time.monotonic()
+    imap = s.imap()
+    try:
+        imap.starttls(ssl_context=s.ctx)
+        imap_xoauth2(imap, user, token)
+    except imaplib.IMAP4.error as exc:
+        assert "AUTHENTICATIONFAILED" in str(exc), exc
+    else:
+        raise AssertionError(f"IMAP accepted XOAUTH2 for {user} with token {token[:6]}...")
+    finally:
+        imap.shutdown()
+    took = time.monotonic() - t0
+    assert took < 2, f"IMAP refusal took {took:.1f} s"
+    return took
+
+
+@check("OAuth2 introspection on 8089: 200 active for a token from BASE/env, 401 for an unknown one")
+def check_introspection(s):
+    url = s.env["CADENCY_TEST_OAUTH2_INTROSPECTION_URL"]
+
+    def introspect(token):
+        body = f"token={token}".encode()
+        try:
+            with urllib.request.urlopen(url, body, timeout=5) as response:  # noqa: S310
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.load(exc)
+
+    status, answer = introspect(s.env["CADENCY_TEST_OAUTH2_TOKEN_REP"])
+    assert (status, answer["active"], answer["username"]) == (200, True, "rep@example.test"), answer
+    status, answer = introspect("never-issued")
+    assert (status, answer) == (401, {"active": False}), (status, answer)
+
+
+@check("XOAUTH2: valid token logs in to SMTP 2525 (STARTTLS) and 2465, IMAP 1143 and 1993")
+def check_xoauth2(s):
+    token = s.env["CADENCY_TEST_OAUTH2_TOKEN_REP"]
+    with s.smtp() as smtp:
+        smtp.ehlo()
+        advertised = smtp.esmtp_features.get("auth", "").split()
+        assert {"XOAUTH2", "OAUTHBEARER"} <= set(advertised), advertised
+        smtp.starttls(context=s.ctx)
+        assert not smtp_xoauth2(smtp, "rep@example.test", token)
+        refused = smtp.send_message(make_message("rep@example.test", "jane@acme.test", "xoauth2"))
+        assert not refused, refused
+    with smtplib.SMTP_SSL(s.host, s.port("SMTPS"), context=s.ctx, timeout=10) as smtp:
+        smtp.ehlo()
+        assert not smtp_xoauth2(smtp, "rep@example.test", token)
+    imap = s.imap()
+    try:
+        imap.starttls(ssl_context=s.ctx)
+        assert "AUTH=XOAUTH2" in imap.capabilities, imap.capabilities
+        assert not imap_xoauth2(imap, "rep@example.test", token)
+        assert imap.select("Sent")[0] == "OK"
+    finally:
+        imap.logout()
+    imap = imaplib.IMAP4_SSL(s.host, s.port("IMAPS"), ssl_context=s.ctx, timeout=10)
+    try:
+        assert not imap_xoauth2(imap, "rep2@example.test", s.env["CADENCY_TEST_OAUTH2_TOKEN_REP2"])
+    finally:
+        imap.logout()
+    return "EHLO advertises " + " ".join(advertised)
+
+
+@check("XOAUTH2: wrong, another user's or revoked token refused fast by SMTP (535) and IMAP (NO)")
+def check_xoauth2_refused(s):
+    rep2_token = s.env["CADENCY_TEST_OAUTH2_TOKEN_REP2"]
+    times = [
+        expect_smtp_refusal(s, "rep@example.test", "never-issued-token"),
+        expect_imap_refusal(s, "rep@example.test", "never-issued-token"),
+        expect_smtp_refusal(s, "rep@example.test", rep2_token),
+        expect_imap_refusal(s, "rep@example.test", rep2_token),
+        expect_imap_refusal(s, "rep@example.test", s.password),  # the password is no token
+    ]
+    # Tokens are read from BASE/oauth2/tokens on every request: mint one, then revoke it.
+    tokens = pathlib.Path(s.env["CADENCY_TEST_OAUTH2_TOKENS_FILE"])
+    original = tokens.read_text()
+    minted = secrets.token_urlsafe(24)
+    try:
+        tokens.write_text(f"{original}{minted} rep@example.test\n")
+        with s.smtp() as smtp:
+            smtp.starttls(context=s.ctx)
+            smtp_xoauth2(smtp, "rep@example.test", minted)
+        tokens.write_text(original)
+        times.append(expect_smtp_refusal(s, "rep@example.test", minted))
+        times.append(expect_imap_refusal(s, "rep@example.test", minted))
+    finally:
+        tokens.write_text(original)
+    return f"each refusal {min(times) * 1000:.0f}-{max(times) * 1000:.0f} ms"
+
+
+@check("PLAIN passwords still work next to XOAUTH2; a token is no password")
+def check_plain_next_to_xoauth2(s):
+    with s.smtp() as smtp:
+        smtp.starttls(context=s.ctx)
+        smtp.auth("PLAIN", lambda challenge=None: f"\0rep@example.test\0{s.password}")
+    imap = s.imap()
+    try:
+        imap.authenticate("PLAIN", lambda challenge: f"\0rep@example.test\0{s.password}".encode())
+    finally:
+        imap.logout()
+    s.imap("rep@example.test").logout()  # IMAP LOGIN
+    token = s.env["CADENCY_TEST_OAUTH2_TOKEN_REP"]
+    imap = s.imap()
+    try:
+        imap.login("rep@example.test", token)
+    except imaplib.IMAP4.error:
+        pass
+    else:
+        raise AssertionError("IMAP LOGIN accepted an OAuth2 token as the password")
+    finally:
+        imap.shutdown()
+    return "SMTP AUTH PLAIN, IMAP AUTHENTICATE PLAIN and LOGIN"
 
 
 @check("PostgreSQL: connect with CADENCY_TEST_PG_URL, CREATE and DROP DATABASE")
@@ -275,8 +466,13 @@ def check_postgres(s):
     url = s.env["CADENCY_TEST_PG_URL"]
     name = f"check_{uuid.uuid4().hex[:8]}"
     sql = ["SELECT current_user", f"CREATE DATABASE {name}", f"DROP DATABASE {name}"]
-    out = subprocess.run(["psql", url, "-X", "-qtA", "-v", "ON_ERROR_STOP=1", *(f"-c{c}" for c in sql)],
-                         check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    out = subprocess.run(  # noqa: S603
+        ["psql", url, "-X", "-qtA", "-v", "ON_ERROR_STOP=1", *(f"-c{c}" for c in sql)],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.stdout.split()[0] == "cadency", out.stdout
     return "role cadency can CREATE DATABASE"
 
@@ -294,6 +490,10 @@ def main():
     check_async_bounce(s)
     check_delay_dsn(s)
     check_vacation(s)
+    check_introspection(s)
+    check_xoauth2(s)
+    check_xoauth2_refused(s)
+    check_plain_next_to_xoauth2(s)
     if "--skip-restart" not in sys.argv:
         check_smtp_restart(s)
         check_imap_restart(s)

@@ -12,4 +12,5 @@ fi
 init_base "${1:-}"
 stop_postfix
 stop_dovecot
+stop_oauth2
 stop_postgres

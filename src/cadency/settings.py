@@ -22,6 +22,10 @@ CADENCY_BASE_URL = env_str("CADENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("
 CADENCY_SENDING_STALE_SECONDS = env_int("CADENCY_SENDING_STALE_SECONDS", 120)
 CADENCY_SWEEP_INTERVAL_SECONDS = env_int("CADENCY_SWEEP_INTERVAL_SECONDS", 30)
 CADENCY_SMTP_TIMEOUT_SECONDS = env_int("CADENCY_SMTP_TIMEOUT_SECONDS", 30)
+# A worker claims up to this many due emails of one mailbox at once, and sends
+# them over up to this many parallel SMTP connections per mailbox.
+CADENCY_SEND_BATCH = env_int("CADENCY_SEND_BATCH", 50)
+CADENCY_SMTP_CONNECTIONS = env_int("CADENCY_SMTP_CONNECTIONS", 3)
 # Retry delays (seconds) after a temporary SMTP failure; the last one repeats.
 CADENCY_RETRY_DELAYS = [int(s) for s in env_list("CADENCY_RETRY_DELAYS", ["60", "300", "900"])]
 # Accept reserved test domains (example.test) as real addresses: tests and demo mode.

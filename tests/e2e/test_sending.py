@@ -14,8 +14,8 @@ from cadency.ledger.models import Event
 from cadency.mailboxes.models import Health, SentCopy
 from cadency.outbound.smtp_send import send_message
 from cadency.sequences.models import Enrollment, StepRun, StepRunState, UnenrollReason
+from cadency.sequences.services.claiming import claim
 from cadency.sequences.services.enrollment import enroll, unenroll
-from cadency.sequences.services.execution import claim
 from cadency.sequences.services.recovery import sweep
 from tests.e2e.conftest import run_worker_until_idle
 from tests.factories import make_contact

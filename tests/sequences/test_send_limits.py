@@ -77,7 +77,7 @@ def test_sends_of_yesterday_do_not_count_today(rep: Any) -> None:
     fill_sent(rep, 3, timezone.now() - dt.timedelta(days=1))
     run = pending_run(rep)
     # Under the limit: the run is claimed for sending (no mail server is needed to see it).
-    from cadency.sequences.services.execution import claim
+    from cadency.sequences.services.claiming import claim
 
     assert not isinstance(claim(run.pk), str)
     run.refresh_from_db()

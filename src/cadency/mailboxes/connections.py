@@ -20,8 +20,41 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
+class ImapLoginRefused(imaplib.IMAP4.error):
+    """The IMAP server refused the login: wrong password, revoked or expired token."""
+
+
 def xoauth2_string(username: str, access_token: str) -> str:
+    """The SASL XOAUTH2 initial client response, before base64 (Google, Microsoft)."""
     return f"user={username}\x01auth=Bearer {access_token}\x01\x01"
+
+
+class _XOAuth2:
+    """The client side of SASL XOAUTH2, for smtplib's ``auth`` and imaplib's ``authenticate``.
+
+    The first call (SMTP: no challenge, so it is sent as the initial response;
+    IMAP: the empty ``+`` continuation) answers with the credentials. A later
+    challenge is the server's JSON error report for a refused token: the
+    mechanism expects an empty response to it, then the server sends the
+    failure reply (SMTP 535, IMAP NO). Sending the token again there, as the
+    callbacks used to, resends the credentials for nothing.
+    """
+
+    def __init__(self, username: str, access_token: str) -> None:
+        self._credentials = xoauth2_string(username, access_token)
+        self._sent = False
+
+    def _respond(self) -> str:
+        if self._sent:
+            return ""
+        self._sent = True
+        return self._credentials
+
+    def smtp(self, challenge: bytes | None = None) -> str:
+        return self._respond()
+
+    def imap(self, challenge: bytes) -> bytes:
+        return self._respond().encode()
 
 
 def open_smtp(mailbox: Mailbox, *, timeout: float | None = None) -> smtplib.SMTP:
@@ -39,8 +72,7 @@ def open_smtp(mailbox: Mailbox, *, timeout: float | None = None) -> smtplib.SMTP
             client.starttls(context=tls_context())
             client.ehlo()
         if mailbox.auth_method == AuthMethod.XOAUTH2:
-            auth = xoauth2_string(mailbox.username, mailbox.secret)
-            client.auth("XOAUTH2", lambda challenge=None: auth)
+            client.auth("XOAUTH2", _XOAuth2(mailbox.username, mailbox.secret).smtp)
         else:
             client.login(mailbox.username, mailbox.secret)
     except BaseException:
@@ -60,11 +92,18 @@ def open_imap(mailbox: Mailbox, *, timeout: float = 30) -> imaplib.IMAP4:
     try:
         if mailbox.imap_security == Security.STARTTLS:
             client.starttls(ssl_context=tls_context())
-        if mailbox.auth_method == AuthMethod.XOAUTH2:
-            auth = xoauth2_string(mailbox.username, mailbox.secret).encode()
-            client.authenticate("XOAUTH2", lambda challenge: auth)
-        else:
-            client.login(mailbox.username, mailbox.secret)
+        try:
+            if mailbox.auth_method == AuthMethod.XOAUTH2:
+                client.authenticate("XOAUTH2", _XOAuth2(mailbox.username, mailbox.secret).imap)
+            else:
+                client.login(mailbox.username, mailbox.secret)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            # NO [UNAVAILABLE] is the server's own trouble (RFC 5530), not a refusal.
+            if "[UNAVAILABLE]" in str(exc):
+                raise
+            raise ImapLoginRefused(str(exc)) from exc
     except BaseException:
         client.shutdown()
         raise

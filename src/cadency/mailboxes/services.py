@@ -10,7 +10,12 @@ from django.utils import timezone
 from cadency.accounts.models import User
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.ledger.services import record_event
-from cadency.mailboxes.connections import encode_imap_folder, open_imap, open_smtp
+from cadency.mailboxes.connections import (
+    ImapLoginRefused,
+    encode_imap_folder,
+    open_imap,
+    open_smtp,
+)
 from cadency.mailboxes.models import AuthMethod, Health, Mailbox, Security, SentCopy
 from cadency.sequences.services.scheduling import resolve_zone
 
@@ -91,6 +96,12 @@ def add_mailbox(
     return mailbox
 
 
+def _credential_kind(mailbox: Mailbox) -> str:
+    if mailbox.auth_method == AuthMethod.XOAUTH2:
+        return "OAuth2 access token invalid, expired or revoked"
+    return "wrong username or password"
+
+
 def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
     """Log in to SMTP and IMAP and open the Sent folder; record the mailbox's health."""
     errors: list[str] = []
@@ -98,6 +109,16 @@ def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
     try:
         open_smtp(mailbox, timeout=15).quit()
         smtp_ok = True
+    except smtplib.SMTPAuthenticationError as exc:
+        reply = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else exc.smtp_error
+        )
+        errors.append(
+            f"SMTP {mailbox.smtp_host}:{mailbox.smtp_port}: login refused "
+            f"({_credential_kind(mailbox)}): {exc.smtp_code} {reply}"
+        )
     except (OSError, smtplib.SMTPException) as exc:
         errors.append(f"SMTP {mailbox.smtp_host}:{mailbox.smtp_port}: {exc}")
     try:
@@ -110,6 +131,11 @@ def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
                 errors.append(f"IMAP: there is no folder named {mailbox.sent_folder!r}")
         finally:
             client.logout()
+    except ImapLoginRefused as exc:
+        errors.append(
+            f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: login refused "
+            f"({_credential_kind(mailbox)}): {exc}"
+        )
     except (OSError, imaplib.IMAP4.error) as exc:
         errors.append(f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: {exc}")
     result = MailboxCheck(smtp_ok, imap_ok, sent_ok, errors)

@@ -2,6 +2,7 @@
 
 import re
 import smtplib
+import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,30 +61,41 @@ class SmtpPool:
     def __init__(self, *, max_age_seconds: float = 60, max_messages: int = 200) -> None:
         self.max_age_seconds = max_age_seconds
         self.max_messages = max_messages
-        self._open: dict[int, tuple[smtplib.SMTP, float, int]] = {}
+        # One connection per mailbox and sending thread.
+        self._open: dict[tuple[int, int], tuple[smtplib.SMTP, float, int]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(mailbox: Mailbox) -> tuple[int, int]:
+        return mailbox.pk, threading.get_ident()
 
     def take(self, mailbox: Mailbox) -> smtplib.SMTP:
-        held = self._open.pop(mailbox.pk, None)
+        with self._lock:
+            held = self._open.pop(self._key(mailbox), None)
         if held is not None:
             client, opened, used = held
             fresh = time.monotonic() - opened < self.max_age_seconds and used < self.max_messages
             if fresh and _alive(client):
-                self._open[mailbox.pk] = (client, opened, used + 1)
+                with self._lock:
+                    self._open[self._key(mailbox)] = (client, opened, used + 1)
                 return client
             self._close(client)
         client = open_smtp(mailbox)
-        self._open[mailbox.pk] = (client, time.monotonic(), 1)
+        with self._lock:
+            self._open[self._key(mailbox)] = (client, time.monotonic(), 1)
         return client
 
     def discard(self, mailbox: Mailbox) -> None:
-        held = self._open.pop(mailbox.pk, None)
+        with self._lock:
+            held = self._open.pop(self._key(mailbox), None)
         if held is not None:
             self._close(held[0])
 
     def close_all(self) -> None:
-        for client, _, _ in self._open.values():
+        with self._lock:
+            held, self._open = list(self._open.values()), {}
+        for client, _, _ in held:
             self._close(client)
-        self._open.clear()
 
     @staticmethod
     def _close(client: smtplib.SMTP) -> None:

@@ -5,6 +5,8 @@ class StepRunState(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     # Claimed by a worker, Message-ID fixed, SMTP transaction may be in flight.
     SENDING = "sending", "Sending"
+    # The SMTP server accepted it; the ledger and the next step are being written.
+    ACCEPTED = "accepted", "Accepted by SMTP"
     SENT = "sent", "Sent"
     TASK_OPEN = "task_open", "Task open"
     DONE = "done", "Done"

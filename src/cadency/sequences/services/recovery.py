@@ -15,8 +15,9 @@ from cadency.ledger.services import record_event
 from cadency.mailboxes.models import SentCopy
 from cadency.mailboxes.sent_folder import SentFolderError, sent_folder_has
 from cadency.sequences.models import Enrollment, StepRun, StepRunState
-from cadency.sequences.services.execution import RunOutcome, record_sent
 from cadency.sequences.services.queue import enqueue_step_run
+from cadency.sequences.services.recording import record_accepted, record_sent_many
+from cadency.sequences.services.runs import RunOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ ORPHAN_GRACE = dt.timedelta(seconds=60)
 @dataclass
 class SweepReport:
     requeued: int = 0
+    bookkeeping_finished: int = 0
     recovered_sent: int = 0
     recovered_unsent: int = 0
     copies_requeued: int = 0
@@ -34,7 +36,8 @@ class SweepReport:
 def sweep() -> SweepReport:
     report = SweepReport()
     report.requeued = requeue_orphaned_runs()
-    for run_id in stale_sending_run_ids():
+    report.bookkeeping_finished = record_accepted(stale_run_ids(StepRunState.ACCEPTED))
+    for run_id in stale_run_ids(StepRunState.SENDING):
         try:
             outcome = recover_sending_run(run_id)
         except (OSError, SentFolderError) as exc:
@@ -67,12 +70,13 @@ def requeue_orphaned_runs(limit: int = 5000) -> int:
     return len(orphans)
 
 
-def stale_sending_run_ids() -> list[int]:
+def stale_run_ids(state: StepRunState) -> list[int]:
+    """Runs left in ``sending`` or ``accepted`` by a worker that stopped."""
     cutoff = timezone.now() - dt.timedelta(seconds=settings.CADENCY_SENDING_STALE_SECONDS)
     return list(
-        StepRun.objects.filter(state=StepRunState.SENDING, claimed_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+        StepRun.objects.filter(state=state, claimed_at__lt=cutoff).values_list("pk", flat=True)[
+            :5000
+        ]
     )
 
 
@@ -100,7 +104,7 @@ def recover_sending_run(run_id: int) -> RunOutcome:
         if found:
             run.sent_copy_saved = True
             run.save(update_fields=["sent_copy_saved"])
-            record_sent(enrollment, run, now)
+            record_sent_many([(enrollment, run)], now)
             record_event(
                 kind="send_recovered",
                 enrollment=enrollment,

@@ -6,7 +6,7 @@ from django.utils import timezone
 from cadency.accounts.models import User
 from cadency.ledger.services import record_event
 from cadency.sequences.models import Enrollment, StepRun, StepRunState, Task, TaskStatus
-from cadency.sequences.services.execution import advance
+from cadency.sequences.services.recording import advance
 
 
 class TaskNotOpen(Exception):

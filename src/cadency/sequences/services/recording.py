@@ -1,0 +1,251 @@
+"""Recording what the SMTP server answered, and moving the sequence on."""
+
+import datetime as dt
+from collections.abc import Sequence as Seq
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cadency.contacts.models import Suppression, SuppressionReason
+from cadency.ledger.models import Event
+from cadency.ledger.services import record_event, record_events
+from cadency.mailboxes.models import Health, Mailbox, SentCopy
+from cadency.outbound.models import SentMessage
+from cadency.outbound.smtp_send import SendOutcome, SendStatus
+from cadency.sequences.models import (
+    DelayUnit,
+    Enrollment,
+    EnrollmentStatus,
+    Step,
+    StepRun,
+    StepRunState,
+    UnenrollReason,
+)
+from cadency.sequences.services import scheduling
+from cadency.sequences.services.enrollment import contact_label, pause, policy_for, unenroll
+from cadency.sequences.services.queue import enqueue_step_run
+from cadency.sequences.services.runs import ClaimedSend, RunOutcome
+
+OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+
+
+def mark_accepted(run_id: int) -> None:
+    """The server said 250: note it at once, before any bookkeeping, so a crash
+    right after cannot make the message look unsent."""
+    StepRun.objects.filter(pk=run_id, state=StepRunState.SENDING).update(
+        state=StepRunState.ACCEPTED, executed_at=timezone.now()
+    )
+
+
+def record_accepted(run_ids: Seq[int]) -> int:
+    """Finish the bookkeeping of accepted sends: ledger, next steps, Sent copies."""
+    if not run_ids:
+        return 0
+    with transaction.atomic():
+        runs = list(
+            StepRun.objects.select_for_update(of=("self",))
+            .filter(pk__in=run_ids, state=StepRunState.ACCEPTED)
+            .order_by("pk")
+        )
+        enrollments = {
+            e.pk: e
+            for e in Enrollment.objects.select_for_update(of=("self",))
+            .select_related("contact", "sequence", "mailbox")
+            .filter(pk__in=[r.enrollment_id for r in runs])
+        }
+        record_sent_many([(enrollments[r.enrollment_id], r) for r in runs], timezone.now())
+    return len(runs)
+
+
+def record_sent_many(pairs: Seq[tuple[Enrollment, StepRun]], now: dt.datetime) -> None:
+    if not pairs:
+        return
+    for _, run in pairs:
+        run.state = StepRunState.SENT
+        run.executed_at = run.executed_at or now
+        run.last_error = ""
+    StepRun.objects.bulk_update([r for _, r in pairs], ["state", "executed_at", "last_error"])
+    SentMessage.objects.filter(step_run__in=[r for _, r in pairs]).update(accepted_at=now)
+    record_events(
+        [
+            Event(
+                occurred_at=now,
+                kind="email_sent",
+                contact_id=enrollment.contact_id,
+                enrollment=enrollment,
+                sequence_id=enrollment.sequence_id,
+                sentence=f"Step {run.position} “{run.subject}” sent to {enrollment.email} "
+                f"from {enrollment.mailbox.email}.",
+                data={"message_id": run.message_id, "step_run": run.pk, "attempts": run.attempts},
+            )
+            for enrollment, run in pairs
+        ]
+    )
+    from cadency.sequences.tasks import save_sent_copy
+
+    for enrollment, run in pairs:
+        if enrollment.mailbox.sent_copy == SentCopy.APPEND and not run.sent_copy_saved:
+            save_sent_copy.enqueue(run.pk)
+    advance_many(pairs, now)
+
+
+def advance(enrollment: Enrollment, done: StepRun, now: dt.datetime) -> None:
+    """Schedule the step after ``done``, or finish the enrollment after the last one."""
+    advance_many([(enrollment, done)], now)
+
+
+def advance_many(pairs: Seq[tuple[Enrollment, StepRun]], now: dt.datetime) -> None:
+    open_pairs = [(e, r) for e, r in pairs if e.status in OPEN]
+    if not open_pairs:
+        return
+    wanted = {(e.sequence_id, e.sequence_version, r.position + 1) for e, r in open_pairs}
+    steps = {
+        (s.sequence_id, s.version, s.position): s
+        for s in Step.objects.filter(
+            sequence_id__in={w[0] for w in wanted},
+            version__in={w[1] for w in wanted},
+            position__in={w[2] for w in wanted},
+        )
+    }
+    new_runs: list[StepRun] = []
+    moved: list[Enrollment] = []
+    for enrollment, done in open_pairs:
+        step = steps.get((enrollment.sequence_id, enrollment.sequence_version, done.position + 1))
+        if step is None:
+            finish(enrollment, now)
+            continue
+        due = scheduling.follow_up_due(
+            now, step.delay, DelayUnit(step.delay_unit), policy_for(enrollment)
+        )
+        new_runs.append(
+            StepRun(
+                enrollment=enrollment,
+                step=step,
+                position=step.position,
+                mailbox_id=enrollment.mailbox_id,
+                due_at=due,
+            )
+        )
+        enrollment.current_position = step.position
+        moved.append(enrollment)
+    StepRun.objects.bulk_create(new_runs)
+    Enrollment.objects.bulk_update(moved, ["current_position"])
+    for run in new_runs:
+        enqueue_step_run(run)
+
+
+def finish(enrollment: Enrollment, now: dt.datetime) -> None:
+    enrollment.status = EnrollmentStatus.FINISHED
+    enrollment.reason = UnenrollReason.FINISHED
+    enrollment.ended_at = now
+    enrollment.reason_text = (
+        f"{contact_label(enrollment.contact)} finished «{enrollment.sequence.name}»: "
+        f"the last step ran on {now:%Y-%m-%d %H:%M} UTC."
+    )
+    enrollment.save(update_fields=["status", "reason", "ended_at", "reason_text"])
+    record_event(kind="finished", enrollment=enrollment, sentence=enrollment.reason_text)
+
+
+def record_failure(claimed: ClaimedSend, outcome: SendOutcome) -> RunOutcome:
+    """A send that was not accepted: bounce, policy block, or try again later."""
+    with transaction.atomic():
+        enrollment = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("contact", "sequence", "mailbox")
+            .get(pk=claimed.enrollment_id)
+        )
+        run = StepRun.objects.select_for_update().get(pk=claimed.run_id)
+        if run.state != StepRunState.SENDING:
+            return RunOutcome.NOT_SCHEDULED
+        now = timezone.now()
+        mailbox = enrollment.mailbox
+        if outcome.mailbox_fault:
+            mark_mailbox(mailbox, Health.FAILING, outcome.detail, now)
+        match outcome.status:
+            case SendStatus.RECIPIENT_REJECTED:
+                record_bounce(enrollment, run, outcome, now)
+                return RunOutcome.BOUNCED
+            case SendStatus.POLICY_BLOCKED:
+                run.state = StepRunState.SCHEDULED
+                run.last_error = outcome.detail
+                run.save(update_fields=["state", "last_error"])
+                record_event(
+                    kind="send_blocked",
+                    enrollment=enrollment,
+                    sentence=f"{mailbox.email}'s server refused to send step {run.position} "
+                    f"({outcome.detail}). This concerns the sending mailbox, not the contact: "
+                    "the enrollment is paused until someone resumes it.",
+                    data={"code": outcome.code, "status": outcome.enhanced_status},
+                )
+                pause(enrollment=enrollment, actor=None)
+                return RunOutcome.BLOCKED
+            case _:
+                recipient_specific = not outcome.mailbox_fault
+                if recipient_specific and run.attempts >= settings.CADENCY_MAX_RECIPIENT_ATTEMPTS:
+                    record_bounce(enrollment, run, outcome, now)
+                    return RunOutcome.BOUNCED
+                run.state = StepRunState.SCHEDULED
+                run.last_error = outcome.detail
+                run.due_at = retry_time(enrollment, run, now)
+                run.save(update_fields=["state", "last_error", "due_at"])
+                enqueue_step_run(run)
+                record_event(
+                    kind="send_deferred",
+                    enrollment=enrollment,
+                    sentence=f"Step {run.position} could not be sent ({outcome.detail}); "
+                    f"attempt {run.attempts}, next try at {run.due_at:%Y-%m-%d %H:%M:%S} UTC.",
+                    data={"attempt": run.attempts, "code": outcome.code},
+                )
+                return RunOutcome.RETRY_LATER
+
+
+def retry_time(enrollment: Enrollment, run: StepRun, now: dt.datetime) -> dt.datetime:
+    """After the backoff; follow-ups stay inside the send window, the first step
+    (sent "at once" when enrolling) does not wait for it."""
+    delays = settings.CADENCY_RETRY_DELAYS
+    later = now + dt.timedelta(seconds=delays[min(run.attempts, len(delays)) - 1])
+    is_first = not enrollment.step_runs.filter(position__lt=run.position).exists()
+    return later if is_first else scheduling.next_send_time(later, policy_for(enrollment))
+
+
+def mark_mailbox(mailbox: Mailbox, health: Health, error: str, now: dt.datetime) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        health=health, last_error=error, last_checked_at=now
+    )
+    mailbox.health = health
+    mailbox.last_error = error
+
+
+def mark_mailbox_working(mailbox: Mailbox) -> None:
+    if mailbox.health != Health.OK:
+        mark_mailbox(mailbox, Health.OK, "", timezone.now())
+
+
+def record_bounce(
+    enrollment: Enrollment, run: StepRun, outcome: SendOutcome, now: dt.datetime
+) -> None:
+    run.state = StepRunState.BOUNCED
+    run.executed_at = now
+    run.last_error = outcome.detail
+    run.save(update_fields=["state", "executed_at", "last_error"])
+    Suppression.objects.get_or_create(
+        email=enrollment.email,
+        defaults={
+            "reason": SuppressionReason.BOUNCED,
+            "detail": outcome.detail,
+            "enrollment": enrollment,
+        },
+    )
+    unenroll(
+        enrollment=enrollment,
+        reason=UnenrollReason.BOUNCED,
+        evidence={
+            "message_id": run.message_id,
+            "smtp_code": outcome.code,
+            "status": outcome.enhanced_status,
+            "detail": outcome.detail,
+        },
+        sentence=f"Step {run.position} to {enrollment.email} bounced: the server answered "
+        f"“{outcome.detail}” on {now:%Y-%m-%d %H:%M} UTC. The address is suppressed.",
+    )
