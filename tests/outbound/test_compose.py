@@ -85,3 +85,30 @@ def test_an_unsubscribe_token_round_trips_and_rejects_tampering() -> None:
     for forged in (token[:-1] + ("x" if token[-1] != "x" else "y"), "abc", token + "0"):
         with pytest.raises(InvalidToken):
             read_token(forged)
+
+
+def test_names_subjects_and_bodies_in_any_language_survive_the_trip() -> None:
+    mailbox = make_mailbox(make_user("zoe"), "zoe@example.test")
+    raw = message_bytes(
+        OutgoingEmail(
+            mailbox=mailbox,
+            sender_name="Zoë Müller-Łukasz",
+            to_name="Doe, Jane «JD»",
+            to_email="jane@acme.test",
+            subject="Café? 会議の件 — Re-think",
+            body="Grüße aus Köln,\n\n" + "ça va très bien " * 100,
+            message_id="<intl@example.test>",
+            enrollment_id=1,
+        )
+    )
+    assert raw.isascii(), "7-bit on the wire: encoded-words and quoted-printable"
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["From"].addresses[0].display_name == "Zoë Müller-Łukasz"
+    assert message["To"].addresses[0].display_name == "Doe, Jane «JD»"
+    assert message["To"].addresses[0].addr_spec == "jane@acme.test"
+    assert message["Subject"] == "Café? 会議の件 — Re-think"
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert text.get_content().replace("\r\n", "\n").startswith("Grüße aus Köln,\n\nça va très bien")

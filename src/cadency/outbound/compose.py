@@ -3,9 +3,12 @@
 import html
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
 from django.urls import reverse
@@ -14,9 +17,15 @@ from django.utils import timezone
 from cadency.mailboxes.models import Mailbox
 from cadency.outbound.unsubscribe_tokens import make_token
 
-# Headers are written unfolded up to RFC 5322's 998 characters: folding a long
-# URL would turn List-Unsubscribe into an encoded-word no client can follow.
-WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+# Messages are assembled with the lean compat32 classes (a burst of sends renders
+# thousands of them) and written with CRLF. Headers stay unfolded up to RFC 5322's
+# 998 characters: folding a long URL would break List-Unsubscribe. Non-ASCII
+# names and subjects become RFC 2047 encoded-words; bodies are quoted-printable
+# UTF-8, so no line ever exceeds SMTP's limit.
+BUILD_POLICY = policy.compat32
+WIRE_POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=998)
+QUOTED_PRINTABLE_UTF8 = Charset("utf-8")
+QUOTED_PRINTABLE_UTF8.body_encoding = QP
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,21 @@ def text_to_html(text: str) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def build_message(email: OutgoingEmail) -> EmailMessage:
+def build_message(email: OutgoingEmail) -> Message:
     link = unsubscribe_url(enrollment_id=email.enrollment_id, email=email.to_email)
     mailto = f"mailto:{email.mailbox.email}?subject=unsubscribe"
+    text = f"{email.body.rstrip()}\n\n--\nTo stop these emails: {link}\n"
+    footer = (
+        f'<p style="color:#666;font-size:12px"><a href="{html.escape(link)}">Unsubscribe</a></p>'
+    )
+    markup = f"<html><body>{text_to_html(email.body)}{footer}</body></html>"
 
-    message = EmailMessage()
-    message["From"] = Address(display_name=email.sender_name, addr_spec=email.mailbox.email)
-    message["To"] = Address(display_name=email.to_name, addr_spec=email.to_email)
-    message["Subject"] = reply_subject(email.thread.subject) if email.thread else email.subject
+    message = MIMEMultipart("alternative", policy=BUILD_POLICY)
+    message["From"] = formataddr((email.sender_name, email.mailbox.email), charset="utf-8")
+    message["To"] = formataddr((email.to_name, email.to_email), charset="utf-8")
+    subject = reply_subject(email.thread.subject) if email.thread else email.subject
+    # Message accepts a Header object, typeshed declares str only.
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(timezone.now())
     message["Message-ID"] = email.message_id
     if email.thread and email.thread.message_ids:
@@ -73,14 +89,15 @@ def build_message(email: OutgoingEmail) -> EmailMessage:
         message["References"] = " ".join(email.thread.message_ids)
     message["List-Unsubscribe"] = f"<{link}>, <{mailto}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-
-    text = f"{email.body.rstrip()}\n\n--\nTo stop these emails: {link}\n"
-    footer = (
-        f'<p style="color:#666;font-size:12px"><a href="{html.escape(link)}">Unsubscribe</a></p>'
-    )
-    message.set_content(text)
-    message.add_alternative(f"<html><body>{text_to_html(email.body)}{footer}</body></html>", "html")
+    message.attach(text_part(text, "plain"))
+    message.attach(text_part(markup, "html"))
     return message
+
+
+def text_part(content: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype, policy=BUILD_POLICY)
+    part.set_payload(content, QUOTED_PRINTABLE_UTF8)
+    return part
 
 
 def message_bytes(email: OutgoingEmail) -> bytes:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -172,8 +172,13 @@ def claim_companions(
     SentMessage.objects.bulk_create(messages)
     for run in runs:
         start_attempt(run, now)
-    StepRun.objects.bulk_update(
-        runs, ["state", "attempts", "claimed_at", "message_id", "subject"], batch_size=500
+    fixed = SentMessage.objects.filter(step_run=OuterRef("pk"))
+    StepRun.objects.filter(pk__in=[r.pk for r in runs]).update(
+        state=StepRunState.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        message_id=Subquery(fixed.values("message_id")[:1]),
+        subject=Subquery(fixed.values("subject")[:1]),
     )
     retire_tasks(r.task_id for r in runs)
     return [

@@ -5,6 +5,8 @@ from collections.abc import Sequence as Seq
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cadency.contacts.models import Suppression, SuppressionReason
@@ -65,7 +67,9 @@ def record_sent_many(pairs: Seq[tuple[Enrollment, StepRun]], now: dt.datetime) -
         run.state = StepRunState.SENT
         run.executed_at = run.executed_at or now
         run.last_error = ""
-    StepRun.objects.bulk_update([r for _, r in pairs], ["state", "executed_at", "last_error"])
+    StepRun.objects.filter(pk__in=[r.pk for _, r in pairs]).update(
+        state=StepRunState.SENT, executed_at=Coalesce("executed_at", Value(now)), last_error=""
+    )
     SentMessage.objects.filter(step_run__in=[r for _, r in pairs]).update(accepted_at=now)
     record_events(
         [
@@ -110,10 +114,11 @@ def advance_many(pairs: Seq[tuple[Enrollment, StepRun]], now: dt.datetime) -> No
     }
     new_runs: list[StepRun] = []
     moved: list[Enrollment] = []
+    finished: list[Enrollment] = []
     for enrollment, done in open_pairs:
         step = steps.get((enrollment.sequence_id, enrollment.sequence_version, done.position + 1))
         if step is None:
-            finish(enrollment, now)
+            finished.append(enrollment)
             continue
         due = scheduling.follow_up_due(
             now, step.delay, DelayUnit(step.delay_unit), policy_for(enrollment)
@@ -130,21 +135,44 @@ def advance_many(pairs: Seq[tuple[Enrollment, StepRun]], now: dt.datetime) -> No
         enrollment.current_position = step.position
         moved.append(enrollment)
     StepRun.objects.bulk_create(new_runs)
-    Enrollment.objects.bulk_update(moved, ["current_position"])
+    for position in {e.current_position for e in moved}:
+        Enrollment.objects.filter(
+            pk__in=[e.pk for e in moved if e.current_position == position]
+        ).update(current_position=position)
     for run in new_runs:
         enqueue_step_run(run)
+    finish_many(finished, now)
 
 
-def finish(enrollment: Enrollment, now: dt.datetime) -> None:
-    enrollment.status = EnrollmentStatus.FINISHED
-    enrollment.reason = UnenrollReason.FINISHED
-    enrollment.ended_at = now
-    enrollment.reason_text = (
-        f"{contact_label(enrollment.contact)} finished «{enrollment.sequence.name}»: "
-        f"the last step ran on {now:%Y-%m-%d %H:%M} UTC."
+def finish_many(enrollments: Seq[Enrollment], now: dt.datetime) -> None:
+    """The last step ran: the enrollments end ``finished``, each with its sentence."""
+    if not enrollments:
+        return
+    text = f"The last step ran on {now:%Y-%m-%d %H:%M} UTC."
+    Enrollment.objects.filter(pk__in=[e.pk for e in enrollments]).update(
+        status=EnrollmentStatus.FINISHED,
+        reason=UnenrollReason.FINISHED,
+        ended_at=now,
+        reason_text=text,
     )
-    enrollment.save(update_fields=["status", "reason", "ended_at", "reason_text"])
-    record_event(kind="finished", enrollment=enrollment, sentence=enrollment.reason_text)
+    for enrollment in enrollments:
+        enrollment.status = EnrollmentStatus.FINISHED
+        enrollment.reason = UnenrollReason.FINISHED
+        enrollment.ended_at = now
+        enrollment.reason_text = text
+    record_events(
+        [
+            Event(
+                occurred_at=now,
+                kind="finished",
+                contact_id=e.contact_id,
+                enrollment=e,
+                sequence_id=e.sequence_id,
+                sentence=f"{contact_label(e.contact)} finished «{e.sequence.name}»: {text}",
+            )
+            for e in enrollments
+        ]
+    )
 
 
 def record_failure(claimed: ClaimedSend, outcome: SendOutcome) -> RunOutcome:
