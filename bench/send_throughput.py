@@ -50,6 +50,9 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
     from django.db import transaction
 
     call_command("migrate", verbosity=0)
+    import datetime as dt
+
+    from django.utils import timezone
     from tests.factories import make_contact, make_user
 
     from cadency.mailboxes.models import Security, SentCopy
@@ -57,10 +60,6 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
     from cadency.outbound.compose import OutgoingEmail, build_message, new_message_id
     from cadency.sequences.services.authoring import create_sequence
     from cadency.sequences.services.enrollment import enroll
-
-    import datetime as dt
-
-    from django.utils import timezone
 
     global PARKED_UNTIL
     PARKED_UNTIL = timezone.now() + dt.timedelta(days=1)
