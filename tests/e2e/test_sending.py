@@ -18,7 +18,7 @@ from cadency.sequences.services.claiming import claim
 from cadency.sequences.services.enrollment import enroll, unenroll
 from cadency.sequences.services.recovery import sweep
 from tests.e2e.conftest import run_worker_until_idle
-from tests.factories import make_contact
+from tests.factories import make_contact, make_sequence
 from tests.mailstack import MailStack
 
 pytestmark = [pytest.mark.mail, pytest.mark.django_db(transaction=True)]
@@ -229,3 +229,37 @@ def test_a_worker_that_died_after_smtp_is_not_sent_twice(
     run.refresh_from_db()
     assert run.state == StepRunState.SENT
     assert enrollment.step_runs.get(position=2).state == StepRunState.SCHEDULED
+
+
+def test_a_burst_of_due_steps_is_sent_once_each_and_respects_the_minute_limit(
+    mailstack: MailStack, rep
+) -> None:
+    rep.mailboxes.update(per_minute_limit=12)
+    sequence = make_sequence(
+        rep, steps=[{"type": "automated_email", "subject": "Hi", "body": "Hello"}]
+    )
+    recipients = [f"contact{n:03d}@acme.test" for n in range(1, 21)]
+    enrollments = [
+        enroll(contact=make_contact(email), sequence=sequence, user=rep, run_first_step=False)
+        for email in recipients
+    ]
+    gone = enrollments[5]
+    unenroll(enrollment=gone, reason=UnenrollReason.MANUAL, actor=rep)
+
+    run_worker_until_idle()
+    sent = StepRun.objects.filter(state=StepRunState.SENT)
+    assert sent.count() == 12, "the per-minute limit caps the burst"
+    postponed = StepRun.objects.filter(state=StepRunState.SCHEDULED)
+    assert postponed.count() == 7
+    assert all(r.due_at > timezone.now() for r in postponed)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=True):
+        run_worker_until_idle()
+    assert StepRun.objects.filter(state=StepRunState.SENT).count() == 19
+    mailstack.wait_for_messages(recipients[-1], 1)
+    time.sleep(0.5)
+    for email in recipients:
+        expected = 0 if email == gone.email else 1
+        assert len(mailstack.wait_for_messages(email, expected, timeout=3)) == expected
+    assert Event.objects.filter(kind="email_sent").count() == 19
+    assert Enrollment.objects.filter(status="finished").count() == 19
