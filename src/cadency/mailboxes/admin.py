@@ -1,10 +1,55 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from cadency.mailboxes.models import Mailbox
 
 
+class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+    secret = forms.CharField(
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="Password or OAuth2 access token; stored encrypted. Leave empty to keep it.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = (
+            "user",
+            "email",
+            "display_name",
+            "username",
+            "auth_method",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "sent_folder",
+            "sent_copy",
+            "daily_limit",
+            "per_minute_limit",
+            "time_zone",
+        )
+
+    def clean_secret(self) -> str:
+        secret = str(self.cleaned_data.get("secret") or "")
+        if not secret and not self.instance.secret_encrypted:
+            raise forms.ValidationError("A new mailbox needs its password or token.")
+        return secret
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = MailboxForm
     list_display = ("email", "user", "health", "daily_limit", "last_checked_at")
     list_filter = ("health",)
-    exclude = ("secret_encrypted",)
+    readonly_fields = ("health", "last_error", "last_checked_at")
+
+    def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
+        if form.cleaned_data.get("secret"):
+            obj.set_secret(form.cleaned_data["secret"])
+        super().save_model(request, obj, form, change)
