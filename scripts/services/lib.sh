@@ -436,12 +436,19 @@ EOF
 }
 
 start_oauth2() {
+    local pid
     stop_oauth2 >/dev/null
+    # wait_port cannot tell our server from another one on the port.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$OAUTH2_PORT") 2>/dev/null; then
+        die "port $OAUTH2_PORT is already in use (an introspection server from another BASE?)"
+    fi
     # setsid: its own process group, so stop_pid can kill the group safely.
     setsid python3 "$SERVICES_DIR/oauth2_introspect.py" "$BASE" "$OAUTH2_PORT" \
         </dev/null >/dev/null 2>>"$BASE/oauth2.log" &
-    echo $! >"$BASE/oauth2.pid"
+    pid=$!
+    echo "$pid" >"$BASE/oauth2.pid"
     wait_port oauth2 "$OAUTH2_PORT" "$BASE/oauth2.log"
+    running "$pid" || die "the OAuth2 introspection server exited; see $BASE/oauth2.log"
 }
 
 stop_oauth2() { stop_pid oauth2 cadency-oauth2 TERM; }
