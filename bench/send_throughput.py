@@ -104,9 +104,7 @@ def prepare(steps: int) -> list[tuple[str, bytes]]:
             recipient = RECIPIENTS[n % len(RECIPIENTS)]
             local, domain = recipient.split("@")
             contact = make_contact(f"{local}+{n}@{domain}", first_name=f"Person{n}")
-            enrollment = enroll(
-                contact=contact, sequence=sequence, user=rep, start_at=PARKED_UNTIL
-            )
+            enrollment = enroll(contact=contact, sequence=sequence, user=rep, start_at=PARKED_UNTIL)
             raw = build_message(
                 OutgoingEmail(
                     mailbox=mailbox,
