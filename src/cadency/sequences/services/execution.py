@@ -14,7 +14,7 @@ from functools import cache
 from django.conf import settings
 
 from cadency.mailboxes.models import SentCopy
-from cadency.mailboxes.sent_folder import append_to_sent, sent_folder_has
+from cadency.mailboxes.sent_folder import file_in_sent
 from cadency.outbound.models import SentMessage
 from cadency.outbound.smtp_send import SendOutcome, SendStatus, send_message
 from cadency.sequences.models import StepRun
@@ -78,8 +78,6 @@ def save_sent_copy(step_run_id: int) -> RunOutcome:
     if run.sent_copy_saved or run.mailbox.sent_copy != SentCopy.APPEND:
         return RunOutcome.COPY_NOT_NEEDED
     message = SentMessage.objects.get(step_run=run)
-    # A repeated task (the sweep re-queues unsaved copies) must not file it twice.
-    if not sent_folder_has(run.mailbox, message.message_id):
-        append_to_sent(run.mailbox, bytes(message.raw))
+    file_in_sent(run.mailbox, message.message_id, bytes(message.raw))
     StepRun.objects.filter(pk=run.pk).update(sent_copy_saved=True)
     return RunOutcome.COPY_SAVED
