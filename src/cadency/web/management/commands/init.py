@@ -9,11 +9,12 @@ from cadency.accounts.services import create_user
 
 
 class Command(BaseCommand):
-    help = "Migrate the database and create a first admin if there is none."
+    help = "Migrate the database, collect static files, create a first admin if there is none."
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database is up to date.")
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write("Database is up to date; static files collected.")
         if User.objects.filter(is_superuser=True).exists():
             return
         password = secrets.token_urlsafe(12)
