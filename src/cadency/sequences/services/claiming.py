@@ -63,7 +63,7 @@ def claim(step_run_id: int, *, batch: int = 1) -> ClaimedSend | RunOutcome | lis
     postponement, a suppression, nothing to do), the claimed send for a batch of
     one, or the list of claimed sends.
     """
-    row = StepRun.objects.filter(pk=step_run_id).values("enrollment_id", "mailbox_id").first()
+    row = StepRun.objects.filter(pk=step_run_id).values("enrollment_id").first()
     if row is None:
         return RunOutcome.MISSING
     with transaction.atomic():
