@@ -11,13 +11,6 @@
 #   oauth2/tokens    `TOKEN USER` lines for the OAuth2 introspection server
 #   NAME.pid NAME.log NAME.err   per daemon (dovecot, postfix, postgres, oauth2)
 
-SMTP_PORT=2525
-SMTPS_PORT=2465
-IMAP_PORT=1143
-IMAPS_PORT=1993
-LMTP_PORT=2424
-PG_PORT=5433
-OAUTH2_PORT=8089
 MAIL_PASSWORD=secret
 MAIL_DOMAINS="example.test acme.test globex.test"
 SERVICES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -44,6 +37,19 @@ init_base() {
     PG_DATA=$BASE/pg
     PG_RUN=$BASE/pg-run
     OAUTH2_DIR=$BASE/oauth2
+    # Several BASEs can run side by side when started with a different
+    # CADENCY_SERVICES_PORT_OFFSET (e.g. 100); a BASE remembers its offset.
+    local offset=${CADENCY_SERVICES_PORT_OFFSET:-0}
+    if [[ -f $BASE/port-offset ]]; then offset=$(<"$BASE/port-offset"); fi
+    [[ $offset =~ ^[0-9]+$ ]] || die "CADENCY_SERVICES_PORT_OFFSET must be a number"
+    echo "$offset" >"$BASE/port-offset"
+    SMTP_PORT=$((2525 + offset))
+    SMTPS_PORT=$((2465 + offset))
+    IMAP_PORT=$((1143 + offset))
+    IMAPS_PORT=$((1993 + offset))
+    LMTP_PORT=$((2424 + offset))
+    PG_PORT=$((5433 + offset))
+    OAUTH2_PORT=$((8089 + offset))
 }
 
 mail_users() {

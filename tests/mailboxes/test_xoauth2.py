@@ -148,9 +148,13 @@ def test_a_revoked_token_is_refused_fast_and_the_mailbox_is_failing(
     assert (result.smtp_ok, result.imap_ok) == (False, False)
     assert mailbox.health == Health.FAILING
     smtp_error, imap_error = result.errors
-    assert smtp_error.startswith("SMTP 127.0.0.1:2525: login refused (OAuth2 access token")
+    assert smtp_error.startswith(
+        f"SMTP 127.0.0.1:{mailstack.smtp_port}: login refused (OAuth2 access token"
+    )
     assert "535" in smtp_error
-    assert imap_error.startswith("IMAP 127.0.0.1:1143: login refused (OAuth2 access token")
+    assert imap_error.startswith(
+        f"IMAP 127.0.0.1:{mailstack.imap_port}: login refused (OAuth2 access token"
+    )
     assert "AUTHENTICATIONFAILED" in imap_error
     assert "login refused" in mailbox.last_error
 
