@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "cadency.sequences",
     "cadency.ledger",
     "cadency.outbound",
+    "cadency.inbound",
     "cadency.web",
 ]
 

@@ -1,0 +1,1 @@
+"""Inbound mail: receive → store raw → classify → identify → decide → act."""
