@@ -33,6 +33,10 @@ CADENCY_ALLOW_TEST_DOMAINS = env_bool("CADENCY_ALLOW_TEST_DOMAINS", False)
 # How many times a recipient-specific temporary refusal (4xx, 5.2.2) is retried
 # before it counts as a bounce. Connection failures are retried without limit.
 CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
+# Inbound mail: soft bounces (mailbox full) for one address before it counts as a
+# bounce; how far ahead a return date in an out-of-office reply may be.
+CADENCY_SOFT_BOUNCE_LIMIT = env_int("CADENCY_SOFT_BOUNCE_LIMIT", 3)
+CADENCY_RETURN_DATE_HORIZON_DAYS = env_int("CADENCY_RETURN_DATE_HORIZON_DAYS", 60)
 # Extra CA bundle trusted for mailbox TLS (self-hosted servers with a private CA).
 CADENCY_MAIL_CA_FILE = env_str("CADENCY_MAIL_CA_FILE", "")
 

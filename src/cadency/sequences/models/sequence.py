@@ -23,6 +23,9 @@ class Sequence(models.Model):
     thread_follow_ups = models.BooleanField(default=True)
     unenroll_same_company = models.BooleanField(default=False)
     task_reminders = models.BooleanField(default=True)
+    pause_on_out_of_office = models.BooleanField(
+        default=False, help_text="Pause until the return date an out-of-office reply names."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True, help_text="Set when deleted.")

@@ -22,6 +22,7 @@ SETTINGS_KEYS = {
     "thread_follow_ups",
     "unenroll_same_company",
     "task_reminders",
+    "pause_on_out_of_office",
 }
 STEP_KEYS = {
     "type",

@@ -43,6 +43,7 @@ def sequence_settings_snapshot(sequence: Sequence) -> dict[str, Any]:
         "send_days": sorted(sequence.send_days),
         "business_days_only": sequence.business_days_only,
         "thread_follow_ups": sequence.thread_follow_ups,
+        "pause_on_out_of_office": sequence.pause_on_out_of_office,
     }
 
 
