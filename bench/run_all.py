@@ -8,6 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = [
+    ["classify.py"],
     ["send_throughput.py", "--database", "sqlite"],
     ["send_throughput.py", "--database", "postgres"],
 ]
@@ -26,9 +27,11 @@ def main() -> None:
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"{'benchmark':<32} {'figure':<44} {'goal':<8} ratio")
     for result in results:
-        name = f"{result['benchmark']} ({result['database']})"
-        figure = f"{result['cadency_per_second']}/s vs smtplib {result['smtplib_per_second']}/s"
-        print(f"{name:<32} {figure:<44} {result['goal']:<8} {result['ratio']}")
+        name = result["benchmark"]
+        if result.get("database"):
+            name += f" ({result['database']})"
+        figure = result.get("figure", "")
+        print(f"{name:<32} {figure:<44} {result.get('goal', ''):<8} {result.get('ratio', '')}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ scripts/services/install.sh
 "$BIN/ruff" check src tests bench
 "$BIN/ruff" format --check src tests bench
 "$BIN/mypy" src
+"$BIN/python" bench/classify.py --gate
 
 SERVICES_DIR=$(mktemp -d /tmp/cadency-test-XXXXXX)
 cleanup() { scripts/services/stop.sh "$SERVICES_DIR" || true; }
