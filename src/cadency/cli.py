@@ -6,8 +6,9 @@ import sys
 from django.core.management import execute_from_command_line
 
 COMMANDS = {
-    "run": "start the web server, the task worker and the sweep (Ctrl-C stops all)",
+    "run": "start the web server, the task worker and the mailbox watcher (Ctrl-C stops all)",
     "worker": "run the background worker: due steps, Sent copies, the periodic sweep",
+    "watch": "watch every mailbox with IMAP IDLE and process new mail",
     "init": "migrate the database and create a first admin if there is none",
     "migrate": "apply database migrations",
     "user": "create, list or deactivate users",
@@ -17,9 +18,11 @@ COMMANDS = {
     "enroll": "enroll a contact in a sequence",
     "unenroll": "unenroll by enrollment id, contact email, or a whole sequence",
     "enrollments": "list enrollments with filters",
+    "inbound": "reprocess, list or relabel inbound messages",
     "events": "show the ledger of a contact or an enrollment",
     "task": "list, complete or skip tasks",
     "sweep": "run the repair sweep once",
+    "classify": "classify raw messages (files or - for stdin)",
 }
 
 

@@ -37,6 +37,11 @@ CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
 # bounce; how far ahead a return date in an out-of-office reply may be.
 CADENCY_SOFT_BOUNCE_LIMIT = env_int("CADENCY_SOFT_BOUNCE_LIMIT", 3)
 CADENCY_RETURN_DATE_HORIZON_DAYS = env_int("CADENCY_RETURN_DATE_HORIZON_DAYS", 60)
+# Before sending, the inbox is read for replies unless it was read this many
+# seconds ago (0: always read it first). A send is never made blind.
+CADENCY_PRESEND_SYNC_SECONDS = env_int("CADENCY_PRESEND_SYNC_SECONDS", 0)
+# How long a mailbox watcher's lease lasts; a dead watcher is replaced after it.
+CADENCY_WATCHER_LEASE_SECONDS = env_int("CADENCY_WATCHER_LEASE_SECONDS", 15)
 # Extra CA bundle trusted for mailbox TLS (self-hosted servers with a private CA).
 CADENCY_MAIL_CA_FILE = env_str("CADENCY_MAIL_CA_FILE", "")
 
@@ -98,6 +103,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Tests use a file, not shared-cache memory: watcher threads and workers then
+    # get SQLite's normal locking (WAL, busy timeout) instead of "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-cadency.sqlite3")}
     DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -259,7 +259,7 @@ def test_enrolling_through_an_xoauth2_mailbox_delivers_and_files_the_sent_copy(
     assert mailbox.health == Health.OK
 
 
-def test_a_revoked_token_defers_the_send_and_marks_the_mailbox_failing(
+def test_a_revoked_token_holds_the_send_and_marks_the_mailbox_failing(
     mailstack: MailStack, tokens: Tokens, alice: User
 ) -> None:
     token = tokens.mint(REP)
@@ -270,6 +270,9 @@ def test_a_revoked_token_defers_the_send_and_marks_the_mailbox_failing(
     enrollment = enroll(contact=jane, sequence=make_sequence(alice, name="Intro"), user=alice)
     run = enrollment.step_runs.get(position=1)
     assert run.state == StepRunState.SCHEDULED
-    assert "login refused" in run.last_error
+    # The inbox is read before any send; a refused login holds the send.
+    assert "could not be read" in run.last_error
+    assert "AUTHENTICATIONFAILED" in run.last_error
+    enrollment.mailbox.refresh_from_db()
     assert enrollment.mailbox.health == Health.FAILING
     assert mailstack.messages("jane@acme.test") == []

@@ -84,3 +84,32 @@ class Mailbox(models.Model):
     @property
     def is_working(self) -> bool:
         return self.health != Health.FAILING
+
+
+class FolderSyncState(models.Model):
+    """How far the watcher has read one folder of a mailbox (IMAP UIDs)."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="sync_states")
+    folder = models.CharField(max_length=200, default="INBOX")
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "folder"], name="one_sync_state_per_folder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.folder} uid {self.last_uid}"
+
+
+class WatcherLease(models.Model):
+    """Which watcher process holds a mailbox, until when (renewed while it lives)."""
+
+    mailbox = models.OneToOneField(Mailbox, on_delete=models.CASCADE, related_name="lease")
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} held by {self.holder or 'nobody'}"

@@ -19,6 +19,7 @@ from cadency.outbound.models import SentMessage
 from cadency.outbound.smtp_send import SendOutcome, SendStatus, send_message
 from cadency.sequences.models import StepRun
 from cadency.sequences.services.claiming import claim
+from cadency.sequences.services.presend import check_inbox_before_sending
 from cadency.sequences.services.recording import (
     mark_accepted,
     mark_mailbox_working,
@@ -37,7 +38,9 @@ def execute_step_run(step_run_id: int, *, batch: int = 1) -> RunOutcome:
     if isinstance(claimed, RunOutcome):
         return claimed
     sends = claimed if isinstance(claimed, list) else [claimed]
-    outcomes = send_claimed(sends)
+    sends, outcomes = check_inbox_before_sending(sends)
+    if sends:
+        outcomes.update(send_claimed(sends))
     return outcomes[step_run_id]
 
 

@@ -14,6 +14,8 @@ class RunOutcome(StrEnum):
     BOUNCED = "bounced"
     BLOCKED = "blocked"
     SUPPRESSED = "suppressed"
+    HELD = "held"  # the inbox could not be read before sending: try again shortly
+    WITHHELD = "withheld"  # the inbox showed the enrollment had ended: not sent
     NOT_DUE = "not_due"
     NOT_SCHEDULED = "not_scheduled"
     NOT_ACTIVE = "not_active"

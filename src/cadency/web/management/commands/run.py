@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start the web server and the worker together; Ctrl-C stops all."
+    help = "Start the web server, the worker and the mailbox watcher together; Ctrl-C stops all."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to serve")
@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 "-",
             ],
             *([*cadency, "worker"] for _ in range(options["workers"])),
+            [*cadency, "watch"],
         ]
         children = [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
         self.stdout.write(f"Cadency is running on http://{options['bind']}/ — Ctrl-C stops it.")

@@ -1,0 +1,119 @@
+"""Never send blind: read the inbox just before a send, and hold back a step whose
+enrollment ended meanwhile (SPEC §8, "Replies caught in seconds")."""
+
+import datetime as dt
+import imaplib
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cadency.ledger.models import Event
+from cadency.ledger.services import record_events
+from cadency.mailboxes.models import FolderSyncState, Health, Mailbox
+from cadency.sequences.models import Enrollment, EnrollmentStatus, StepRun, StepRunState
+from cadency.sequences.services.queue import enqueue_step_run
+from cadency.sequences.services.runs import ClaimedSend, RunOutcome
+
+HOLD_SECONDS = 30
+
+
+def synced_recently(mailbox: Mailbox) -> bool:
+    window = settings.CADENCY_PRESEND_SYNC_SECONDS
+    if window <= 0:
+        return False
+    cutoff = timezone.now() - dt.timedelta(seconds=window)
+    return FolderSyncState.objects.filter(
+        mailbox=mailbox, folder="INBOX", last_synced_at__gte=cutoff
+    ).exists()
+
+
+def check_inbox_before_sending(
+    sends: list[ClaimedSend],
+) -> tuple[list[ClaimedSend], dict[int, RunOutcome]]:
+    """Sync the inbox (its replies are processed and may end enrollments), then keep
+    only the sends whose enrollment is still active. Returns what to send and the
+    outcome of each send held back."""
+    from cadency.inbound.watcher import SyncError, sync_inbox_now
+
+    mailbox = sends[0].mailbox
+    if not synced_recently(mailbox):
+        try:
+            sync_inbox_now(mailbox)
+        except (OSError, imaplib.IMAP4.error, SyncError) as exc:
+            why = f"the inbox of {mailbox.email} could not be read ({exc})"
+            Mailbox.objects.filter(pk=mailbox.pk).update(
+                health=Health.FAILING, last_error=why, last_checked_at=timezone.now()
+            )
+            hold(sends, why)
+            return [], {s.run_id: RunOutcome.HELD for s in sends}
+    statuses = dict(
+        Enrollment.objects.filter(pk__in={s.enrollment_id for s in sends}).values_list(
+            "pk", "status"
+        )
+    )
+    keep = [s for s in sends if statuses[s.enrollment_id] == EnrollmentStatus.ACTIVE]
+    withheld = [s for s in sends if statuses[s.enrollment_id] != EnrollmentStatus.ACTIVE]
+    if withheld:
+        withhold(withheld, statuses)
+    return keep, {s.run_id: RunOutcome.WITHHELD for s in withheld}
+
+
+def withhold(sends: list[ClaimedSend], statuses: dict[int, str]) -> None:
+    """The enrollment ended (or paused) between the claim and the send: do not send."""
+    now = timezone.now()
+    with transaction.atomic():
+        runs = list(
+            StepRun.objects.select_for_update()
+            .select_related("enrollment")
+            .filter(pk__in=[s.run_id for s in sends], state=StepRunState.SENDING)
+        )
+        for run in runs:
+            paused = statuses[run.enrollment_id] == EnrollmentStatus.PAUSED
+            run.state = StepRunState.SCHEDULED if paused else StepRunState.CANCELLED
+            run.save(update_fields=["state"])
+        record_events(
+            [
+                Event(
+                    occurred_at=now,
+                    kind="send_withheld",
+                    contact_id=run.enrollment.contact_id,
+                    enrollment_id=run.enrollment_id,
+                    sequence_id=run.enrollment.sequence_id,
+                    sentence=f"Step {run.position} was not sent: the inbox, read just before "
+                    f"sending, showed the enrollment had {statuses[run.enrollment_id]}.",
+                )
+                for run in runs
+            ]
+        )
+
+
+def hold(sends: list[ClaimedSend], why: str) -> None:
+    """The inbox cannot be read: hold the sends and try again shortly."""
+    now = timezone.now()
+    with transaction.atomic():
+        runs = list(
+            StepRun.objects.select_for_update()
+            .select_related("enrollment")
+            .filter(pk__in=[s.run_id for s in sends], state=StepRunState.SENDING)
+        )
+        for run in runs:
+            run.state = StepRunState.SCHEDULED
+            run.due_at = now + dt.timedelta(seconds=HOLD_SECONDS)
+            run.last_error = why
+            run.save(update_fields=["state", "due_at", "last_error"])
+            enqueue_step_run(run)
+        record_events(
+            [
+                Event(
+                    occurred_at=now,
+                    kind="send_held",
+                    contact_id=run.enrollment.contact_id,
+                    enrollment_id=run.enrollment_id,
+                    sequence_id=run.enrollment.sequence_id,
+                    sentence=f"Step {run.position} is held: {why}. Cadency never sends without "
+                    f"checking for replies first; it tries again in {HOLD_SECONDS} s.",
+                )
+                for run in runs
+            ]
+        )

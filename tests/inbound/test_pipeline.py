@@ -1,0 +1,197 @@
+"""The pipeline: store, statuses, failures that keep the raw bytes, reprocessing, idempotence."""
+
+from typing import Any
+
+import pytest
+
+from cadency.contacts.models import Suppression
+from cadency.inbound import pipeline
+from cadency.inbound.classification import Label
+from cadency.inbound.models import InboundMessage, InboundStatus
+from cadency.inbound.pipeline import (
+    extract_headers,
+    pending_messages,
+    process_classified,
+    process_message,
+    reprocess,
+    store_message,
+)
+from cadency.ledger.models import Event
+from cadency.sequences.models import Enrollment
+from tests.factories import make_contact
+from tests.inbound.support import WHEN, classified, enrolled, rep, reply_to, rfc5322, stored
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(enrollment: Enrollment) -> Enrollment:
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+def test_store_keeps_the_raw_bytes_and_reads_the_headers() -> None:
+    _, mailbox = rep()
+    raw = rfc5322(
+        sender="=?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <Juergen@Acme.test>",
+        subject="=?utf-8?q?Re:_Gr=C3=BC=C3=9Fe?=",
+        in_reply_to="<a.1@example.test>",
+        references="<a.0@example.test>   <a.1@example.test>",
+        message_id="<reply.7@mail.acme.test>",
+    )
+    message, created = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=9, uid=4, raw=raw)
+    assert created
+    message.refresh_from_db()
+    assert bytes(message.raw) == raw
+    assert message.status == InboundStatus.RECEIVED
+    assert (message.from_address, message.from_name) == ("Juergen@Acme.test", "Jürgen Müller")
+    assert message.subject == "Re: Grüße"
+    assert message.message_id == "<reply.7@mail.acme.test>"
+    assert message.in_reply_to == "<a.1@example.test>"
+    assert message.references == "<a.0@example.test> <a.1@example.test>"
+    assert message.sent_at == WHEN
+
+
+def test_the_same_message_is_never_stored_twice() -> None:
+    _, mailbox = rep()
+    raw = rfc5322(message_id="<once@mail.acme.test>")
+    first, created = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=5, raw=raw)
+    again, created_again = store_message(
+        mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=5, raw=raw
+    )
+    # after a UIDVALIDITY change, or moved to another watched folder: same Message-ID
+    renumbered, created_renumbered = store_message(
+        mailbox=mailbox, folder="Archive", uidvalidity=2, uid=1, raw=raw
+    )
+    assert (created, created_again, created_renumbered) == (True, False, False)
+    assert first.pk == again.pk == renumbered.pk
+    assert InboundMessage.objects.count() == 1
+
+
+def test_garbage_headers_are_tolerated() -> None:
+    raw = (
+        b"From: \xff\xfe broken <<<\r\nSubject: caf\xe9 \x00 au lait\r\n"
+        b"Date: the day after tomorrow\r\nMessage-ID: no brackets here\r\n\r\nbody"
+    )
+    headers = extract_headers(raw)
+    assert headers.sent_at is None
+    assert "\x00" not in headers.subject and headers.subject.startswith("caf")
+    assert headers.message_id == "no brackets here"
+    _, mailbox = rep()
+    message, created = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=1, raw=raw)
+    assert created and message.pk
+    assert extract_headers(b"") == pipeline.Headers()
+
+
+def test_an_unparseable_message_fails_keeps_its_raw_bytes_and_changes_nothing() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    events = Event.objects.count()
+    message, _ = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=1, raw=b"")
+    done = process_message(message)
+    done.refresh_from_db()
+    assert done.status == InboundStatus.FAILED
+    assert done.error.startswith("classify: UnparseableMessage")
+    assert bytes(done.raw) == b""
+    assert (done.label, done.decision) == ("", "")
+    assert fresh(enrollment).status == "active"
+    assert Event.objects.count() == events
+
+
+def test_a_failure_while_acting_rolls_everything_back_and_reprocess_recovers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(mailbox, **reply_to(enrollment))
+    real_act = pipeline.act
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        real_act(*args, **kwargs)  # the enrollment ends… then something breaks
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "act", broken)
+    failed = process_classified(message, classified(), now=WHEN)
+    failed.refresh_from_db()
+    assert (failed.status, failed.error) == ("failed", "act: RuntimeError: disk full")
+    assert fresh(enrollment).status == "active", "nothing of the failed attempt stays"
+    assert not Event.objects.filter(kind="unenrolled").exists()
+
+    monkeypatch.setattr(pipeline, "act", real_act)
+    assert list(pending_messages()) == [failed]
+    done = process_classified(failed, classified(), now=WHEN)
+    assert done.status == InboundStatus.PROCESSED
+    assert fresh(enrollment).reason == "replied"
+
+
+def test_processing_twice_acts_once() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(mailbox, **reply_to(enrollment))
+    process_classified(message, classified(), now=WHEN)
+    process_classified(message, classified(), now=WHEN)
+    message.refresh_from_db()
+    process_message(message)  # processed: left alone, the classifier is not even called
+    assert Event.objects.filter(kind="unenrolled").count() == 1
+    assert Event.objects.filter(kind="message_received").count() == 1
+    # forced: acting again changes nothing that was done
+    process_classified(message, classified(), now=WHEN, force=True)
+    assert Event.objects.filter(kind="unenrolled").count() == 1
+    assert Event.objects.filter(kind="message_received").count() == 1
+    message.refresh_from_db()
+    assert message.decision == "no_enrollment", "the enrollment it ended has ended"
+    (earlier,) = message.decision_evidence["history"]
+    assert (earlier["why"], earlier["decision"]) == ("reprocessed", "unenrolled")
+
+
+def test_a_forced_soft_bounce_does_not_count_itself_twice() -> None:
+    user, mailbox = rep()
+    enrolled(user, make_contact("jane@acme.test"))
+    message = stored(mailbox, sender="MAILER-DAEMON@mx.acme.test", subject="Full")
+    soft = classified(Label.BOUNCE_SOFT, failed=[("jane@acme.test", "4.2.2")])
+    for _ in range(4):
+        done = process_classified(message, soft, now=WHEN, force=True)
+        assert done.decision == "bounce_counted"
+    assert not Suppression.objects.exists()
+
+
+def test_reprocess_runs_pending_messages_and_skips_done_ones_unless_forced() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    done = process_classified(stored(mailbox, **reply_to(enrollment)), classified(), now=WHEN)
+    broken, _ = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=99, raw=b"")
+    report = reprocess([done, broken])
+    assert report.as_dict == {"processed": 0, "failed": 1, "skipped": 1}
+    broken.refresh_from_db()
+    assert broken.status == InboundStatus.FAILED
+
+
+# --- through the real classifier --------------------------------------------------------
+
+
+def test_a_real_reply_unenrolls_replied_end_to_end() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(
+        mailbox,
+        body="Hi Alice,\n\nYes, Tuesday at 10 works for me.\n\nJane\n",
+        **reply_to(enrollment),
+    )
+    done = process_message(message)
+    assert (done.status, done.label, done.decision) == ("processed", "human_reply", "unenrolled")
+    assert fresh(enrollment).reason == "replied"
+    assert fresh(enrollment).evidence["classification"]["classifier_version"]
+
+
+def test_a_real_auto_reply_leaves_the_enrollment_running() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(
+        mailbox,
+        subject="Automatic reply: Quick question",
+        body="I am out of the office with no access to email. I will reply when I am back.\n",
+        headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+        **reply_to(enrollment),
+    )
+    done = process_message(message)
+    assert (done.status, done.label, done.decision) == ("processed", "auto_reply", "timeline_only")
+    assert fresh(enrollment).status == "active"
