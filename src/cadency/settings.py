@@ -37,6 +37,9 @@ CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
 # bounce; how far ahead a return date in an out-of-office reply may be.
 CADENCY_SOFT_BOUNCE_LIMIT = env_int("CADENCY_SOFT_BOUNCE_LIMIT", 3)
 CADENCY_RETURN_DATE_HORIZON_DAYS = env_int("CADENCY_RETURN_DATE_HORIZON_DAYS", 60)
+# An out-of-office reply that names no return date pauses for this many days
+# (when the sequence pauses on out-of-office at all); 0 leaves it running.
+CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS = env_int("CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS", 0)
 # Before sending, the inbox is read for replies unless it was read this many
 # seconds ago (0: always read it first). A send is never made blind.
 CADENCY_PRESEND_SYNC_SECONDS = env_int("CADENCY_PRESEND_SYNC_SECONDS", 0)

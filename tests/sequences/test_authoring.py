@@ -25,6 +25,7 @@ def test_settings_are_read_and_frozen_into_each_enrollment() -> None:
                 "send_days": ["Mon", "wed", "friday"],
                 "business_days_only": False,
                 "pause_on_out_of_office": True,
+                "unenroll_same_company": True,
             },
             "steps": [STEP],
         },
@@ -33,6 +34,7 @@ def test_settings_are_read_and_frozen_into_each_enrollment() -> None:
     assert sequence.send_days == [0, 2, 4]
     enrollment = enroll(contact=make_contact(), sequence=sequence, user=rep, run_first_step=False)
     assert enrollment.send_settings["pause_on_out_of_office"] is True
+    assert enrollment.send_settings["unenroll_same_company"] is True
     assert enrollment.send_settings["send_days"] == [0, 2, 4]
 
 

@@ -284,7 +284,7 @@ def enrollment_facts(enrollment: Enrollment, company: CompanyKey | None = None) 
         mailbox_email=enrollment.mailbox.email,
         enrolled_by_id=enrollment.enrolled_by_id,
         sequence_name=enrollment.sequence.name,
-        same_company_rule=enrollment.sequence.unenroll_same_company,
+        same_company_rule=bool(enrollment.send_settings.get("unenroll_same_company", False)),
         pause_on_out_of_office=bool(enrollment.send_settings.get("pause_on_out_of_office", False)),
         company=company,
     )

@@ -31,6 +31,7 @@ class SweepReport:
     recovered_sent: int = 0
     recovered_unsent: int = 0
     copies_requeued: int = 0
+    resumed_after_out_of_office: int = 0
 
 
 def sweep() -> SweepReport:
@@ -48,6 +49,9 @@ def sweep() -> SweepReport:
         elif outcome == RunOutcome.RETRY_LATER:
             report.recovered_unsent += 1
     report.copies_requeued = requeue_missing_copies()
+    from cadency.inbound.actions import resume_due
+
+    report.resumed_after_out_of_office = resume_due()
     return report
 
 

@@ -44,6 +44,7 @@ def sequence_settings_snapshot(sequence: Sequence) -> dict[str, Any]:
         "business_days_only": sequence.business_days_only,
         "thread_follow_ups": sequence.thread_follow_ups,
         "pause_on_out_of_office": sequence.pause_on_out_of_office,
+        "unenroll_same_company": sequence.unenroll_same_company,
     }
 
 
