@@ -11,6 +11,8 @@ BENCHMARKS = [
     ["classify.py"],
     ["send_throughput.py", "--database", "sqlite"],
     ["send_throughput.py", "--database", "postgres"],
+    ["reply_latency.py", "--database", "sqlite"],
+    ["reply_latency.py", "--database", "postgres"],
 ]
 
 

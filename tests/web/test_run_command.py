@@ -60,7 +60,11 @@ def test_init_then_run_serves_the_app_with_a_worker_and_stops_on_ctrl_c(tmp_path
         assert workers, "the task worker runs alongside the web server"
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+        try:
+            output, _ = server.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
     assert server.returncode is not None
     leftovers = subprocess.run(
         ["pgrep", "-s", str(server.pid)],
