@@ -10,6 +10,7 @@ restart, a dropped connection, a new UIDVALIDITY — it reads what it missed.
 import contextlib
 import datetime as dt
 import imaplib
+import io
 import logging
 import os
 import re
@@ -91,6 +92,9 @@ def sync_folder(client: imaplib.IMAP4, mailbox: Mailbox, folder: str = "INBOX") 
     if status != "OK":
         raise SyncError(f"cannot open {folder!r}: {data!r}")
     uidvalidity = int(_response(client, "UIDVALIDITY"))
+    # From here on, an EXISTS the server sends means mail newer than this sync.
+    for name in ("EXISTS", "RECENT"):
+        client.untagged_responses.pop(name, None)
     state, _ = FolderSyncState.objects.get_or_create(mailbox=mailbox, folder=folder)
     result = SyncResult()
     if state.uidvalidity is None:
@@ -164,6 +168,8 @@ def _imap_date(when: dt.datetime) -> str:
 
 def idle(client: imaplib.IMAP4, seconds: float) -> bool:
     """IMAP IDLE (RFC 2177) for up to ``seconds``: True when the server reported a change."""
+    if any(client.untagged_responses.get(name) for name in ("EXISTS", "RECENT")):
+        return True  # mail arrived while the last sync ran: read it before idling
     tag = client._new_tag().decode()
     client.send(f"{tag} IDLE\r\n".encode())
     first = client.readline()
@@ -171,8 +177,7 @@ def idle(client: imaplib.IMAP4, seconds: float) -> bool:
         raise SyncError(f"IDLE refused: {first!r}")
     sock = client.socket()
     changed = False
-    pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
-    if pending or select.select([sock], [], [], seconds)[0]:
+    if _has_buffered_input(client) or select.select([sock], [], [], seconds)[0]:
         line = client.readline()
         changed = line.startswith(b"* ") and (b"EXISTS" in line or b"RECENT" in line)
     client.send(b"DONE\r\n")
@@ -184,6 +189,25 @@ def idle(client: imaplib.IMAP4, seconds: float) -> bool:
             changed = True
         if line.startswith(tag.encode()):
             return changed
+
+
+def _has_buffered_input(client: imaplib.IMAP4) -> bool:
+    """Whether a response already sits in imaplib's or TLS's buffers, where select()
+    cannot see it (a server often sends EXISTS right after "+ idling")."""
+    sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    reader = client.file
+    if not isinstance(reader, io.BufferedReader):
+        return False
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return bool(reader.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 class MailboxWatch(threading.Thread):
