@@ -157,3 +157,28 @@ def test_mail_that_arrives_while_no_watcher_runs_is_read_once_when_one_starts(
         stopping.set()
         watch.join(timeout=10)
     assert InboundMessage.objects.count() == 3
+
+
+def test_a_reply_that_arrives_just_before_the_next_step_stops_that_step(
+    mailstack: MailStack, rep: Any, jane: Any, two_step_sequence: Any
+) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from cadency.ledger.models import Event
+    from tests.e2e.conftest import run_worker_until_idle
+
+    enrollment = enroll(contact=jane, sequence=two_step_sequence, user=rep)
+    send_as(mailstack, "jane@acme.test", reply_to(sent_message_id(enrollment)))
+    mailstack.wait_for_messages("rep@example.test", 1)  # in the inbox; no watcher runs
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3), tick=True):
+        run_worker_until_idle()  # step 2 is due: claimed, then the inbox is read first
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.reason) == ("unenrolled", "replied")
+    assert enrollment.step_runs.get(position=2).state == "cancelled"
+    assert Event.objects.filter(enrollment=enrollment, kind="send_withheld").exists()
+    time.sleep(0.5)
+    assert len(mailstack.messages("jane@acme.test")) == 1, "no follow-up after the reply"

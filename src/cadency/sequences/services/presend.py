@@ -3,6 +3,7 @@ enrollment ended meanwhile (SPEC §8, "Replies caught in seconds")."""
 
 import datetime as dt
 import imaplib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -61,59 +62,59 @@ def check_inbox_before_sending(
 
 def withhold(sends: list[ClaimedSend], statuses: dict[int, str]) -> None:
     """The enrollment ended (or paused) between the claim and the send: do not send."""
-    now = timezone.now()
     with transaction.atomic():
-        runs = list(
-            StepRun.objects.select_for_update()
-            .select_related("enrollment")
-            .filter(pk__in=[s.run_id for s in sends], state=StepRunState.SENDING)
-        )
+        runs = runs_in_flight(sends)
         for run in runs:
             paused = statuses[run.enrollment_id] == EnrollmentStatus.PAUSED
             run.state = StepRunState.SCHEDULED if paused else StepRunState.CANCELLED
             run.save(update_fields=["state"])
-        record_events(
-            [
-                Event(
-                    occurred_at=now,
-                    kind="send_withheld",
-                    contact_id=run.enrollment.contact_id,
-                    enrollment_id=run.enrollment_id,
-                    sequence_id=run.enrollment.sequence_id,
-                    sentence=f"Step {run.position} was not sent: the inbox, read just before "
-                    f"sending, showed the enrollment had {statuses[run.enrollment_id]}.",
-                )
-                for run in runs
-            ]
+        record_run_events(
+            runs,
+            "send_withheld",
+            lambda run: f"Step {run.position} was not sent: the inbox, read just before "
+            f"sending, showed the enrollment had {statuses[run.enrollment_id]}.",
         )
 
 
 def hold(sends: list[ClaimedSend], why: str) -> None:
     """The inbox cannot be read: hold the sends and try again shortly."""
-    now = timezone.now()
+    later = timezone.now() + dt.timedelta(seconds=HOLD_SECONDS)
     with transaction.atomic():
-        runs = list(
-            StepRun.objects.select_for_update()
-            .select_related("enrollment")
-            .filter(pk__in=[s.run_id for s in sends], state=StepRunState.SENDING)
-        )
+        runs = runs_in_flight(sends)
         for run in runs:
             run.state = StepRunState.SCHEDULED
-            run.due_at = now + dt.timedelta(seconds=HOLD_SECONDS)
+            run.due_at = later
             run.last_error = why
             run.save(update_fields=["state", "due_at", "last_error"])
             enqueue_step_run(run)
-        record_events(
-            [
-                Event(
-                    occurred_at=now,
-                    kind="send_held",
-                    contact_id=run.enrollment.contact_id,
-                    enrollment_id=run.enrollment_id,
-                    sequence_id=run.enrollment.sequence_id,
-                    sentence=f"Step {run.position} is held: {why}. Cadency never sends without "
-                    f"checking for replies first; it tries again in {HOLD_SECONDS} s.",
-                )
-                for run in runs
-            ]
+        record_run_events(
+            runs,
+            "send_held",
+            lambda run: f"Step {run.position} is held: {why}. Cadency never sends without "
+            f"checking for replies first; it tries again in {HOLD_SECONDS} s.",
         )
+
+
+def runs_in_flight(sends: list[ClaimedSend]) -> list[StepRun]:
+    return list(
+        StepRun.objects.select_for_update(of=("self",))
+        .select_related("enrollment")
+        .filter(pk__in=[s.run_id for s in sends], state=StepRunState.SENDING)
+    )
+
+
+def record_run_events(runs: list[StepRun], kind: str, sentence: Callable[[StepRun], str]) -> None:
+    now = timezone.now()
+    record_events(
+        [
+            Event(
+                occurred_at=now,
+                kind=kind,
+                contact_id=run.enrollment.contact_id,
+                enrollment_id=run.enrollment_id,
+                sequence_id=run.enrollment.sequence_id,
+                sentence=sentence(run),
+            )
+            for run in runs
+        ]
+    )
