@@ -27,7 +27,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from tests.mailstack import mailstack_or_none  # noqa: E402
 
-from send_throughput import configure, reset_postgres_database  # noqa: E402
+from setup import (  # noqa: E402
+    always_open_sequence,
+    configure,
+    rep_with_mailbox,
+    reset_postgres_database,
+    setup_django,
+)
 
 
 def main() -> None:
@@ -62,51 +68,23 @@ def main() -> None:
 
 
 def measure(replies: int, env: dict[str, str]) -> list[float]:
-    import django
+    setup_django()
+    from tests.factories import make_contact
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from tests.factories import make_contact, make_user
-
-    from cadency.mailboxes.models import Security
-    from cadency.mailboxes.services import add_mailbox
     from cadency.sequences.models import Enrollment
-    from cadency.sequences.services.authoring import create_sequence
     from cadency.sequences.services.enrollment import enroll
 
     stack = mailstack_or_none()
     assert stack is not None
     stack.empty_all_mailboxes()  # replies from an earlier run would be read as new mail
-    rep = make_user("latency", first_name="Lena", last_name="Rep")
-    add_mailbox(
-        user=rep,
-        email="rep@example.test",
-        secret=stack.password,
-        smtp_host="127.0.0.1",
-        smtp_port=stack.smtp_port,
-        smtp_security=Security.STARTTLS,
-        imap_host="127.0.0.1",
-        imap_port=stack.imap_port,
-        imap_security=Security.STARTTLS,
-        daily_limit=10_000,
-        per_minute_limit=10_000,
-    )
-    sequence = create_sequence(
-        owner=rep,
-        spec={
-            "name": "Latency",
-            "settings": {
-                "send_window": ["00:00", "23:59:59"],
-                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                "business_days_only": False,
-            },
-            "steps": [
-                {"type": "automated_email", "subject": "Quick question", "body": "Hi there"},
-                {"type": "automated_email", "delay": 3, "body": "Following up"},
-            ],
-        },
+    rep = rep_with_mailbox("latency")
+    sequence = always_open_sequence(
+        rep,
+        "Latency",
+        [
+            {"type": "automated_email", "subject": "Quick question", "body": "Hi there"},
+            {"type": "automated_email", "delay": 3, "body": "Following up"},
+        ],
     )
     enrollments = []
     for n in range(1, replies + 1):

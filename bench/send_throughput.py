@@ -17,86 +17,50 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from tests.mailstack import mailstack_or_none, read_env  # noqa: E402
+from tests.mailstack import mailstack_or_none  # noqa: E402
+
+from setup import (  # noqa: E402
+    always_open_sequence,
+    configure,
+    rep_with_mailbox,
+    reset_postgres_database,
+    setup_django,
+)
 
 RECIPIENTS = [f"contact{n:03d}@acme.test" for n in range(1, 101)]
 # Steps are created due far ahead, then all made due at once when the workers are up.
 PARKED_UNTIL = None  # set in prepare()
 
 
-def configure(database: str, workdir: Path) -> dict[str, str]:
-    services = Path(os.environ["CADENCY_TEST_SERVICES_DIR"])
-    env = read_env(services / "env")
-    settings_env = {
-        "DJANGO_SETTINGS_MODULE": "cadency.settings",
-        "CADENCY_VAR_DIR": str(workdir),
-        "CADENCY_ALLOW_TEST_DOMAINS": "1",
-        "CADENCY_MAIL_CA_FILE": env["CADENCY_TEST_CA_FILE"],
-        "CADENCY_LOG_LEVEL": "WARNING",
-    }
-    if database == "postgres":
-        settings_env["DATABASE_URL"] = env["CADENCY_TEST_PG_URL"].rsplit("/", 1)[0] + "/bench"
-    os.environ.update(settings_env)
-    return settings_env
-
-
 def prepare(steps: int) -> list[tuple[str, bytes]]:
     """Create N due step runs; return (recipient, raw message) pairs for the peer."""
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import transaction
-
-    call_command("migrate", verbosity=0)
+    setup_django()
     import datetime as dt
 
+    from django.db import transaction
     from django.utils import timezone
-    from tests.factories import make_contact, make_user
+    from tests.factories import make_contact
 
-    from cadency.mailboxes.models import Security, SentCopy
-    from cadency.mailboxes.services import add_mailbox
+    from cadency.mailboxes.models import SentCopy
     from cadency.outbound.compose import OutgoingEmail, build_message, new_message_id
-    from cadency.sequences.services.authoring import create_sequence
     from cadency.sequences.services.enrollment import enroll
 
     global PARKED_UNTIL
     PARKED_UNTIL = timezone.now() + dt.timedelta(days=1)
-    stack = mailstack_or_none()
-    assert stack is not None
-    rep = make_user("bench", first_name="Bench", last_name="Rep")
-    mailbox = add_mailbox(
-        user=rep,
-        email="rep@example.test",
-        secret=stack.password,
-        smtp_host="127.0.0.1",
-        smtp_port=stack.smtp_port,
-        smtp_security=Security.STARTTLS,
-        imap_host="127.0.0.1",
-        imap_port=stack.imap_port,
-        imap_security=Security.STARTTLS,
-        sent_copy=SentCopy.NONE,
-        daily_limit=1_000_000,
-        per_minute_limit=1_000_000,
-    )
-    sequence = create_sequence(
-        owner=rep,
-        spec={
-            "name": "Bench",
-            "settings": {
-                "send_window": ["00:00", "23:59:59"],
-                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                "business_days_only": False,
-            },
-            "steps": [
-                {
-                    "type": "automated_email",
-                    "subject": "Quick question, {{ contact.first_name }}",
-                    "body": "Hi {{ contact.first_name }},\n\nWould a short call next week help?",
-                }
-            ],
-        },
+    rep = rep_with_mailbox("bench", sent_copy=SentCopy.NONE)
+    mailbox = rep.mailboxes.get()
+    sequence = always_open_sequence(
+        rep,
+        "Bench",
+        [
+            {
+                "type": "automated_email",
+                "subject": "Quick question, {{ contact.first_name }}",
+                "body": "Hi {{ contact.first_name }},\n\nWould a short call next week help?",
+            }
+        ],
     )
     peer_messages: list[tuple[str, bytes]] = []
     with transaction.atomic():
@@ -208,15 +172,6 @@ def main() -> None:
             }
         )
     )
-
-
-def reset_postgres_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/cadency"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
-        connection.execute("CREATE DATABASE bench")
 
 
 if __name__ == "__main__":
