@@ -182,3 +182,42 @@ def test_a_reply_that_arrives_just_before_the_next_step_stops_that_step(
     assert Event.objects.filter(enrollment=enrollment, kind="send_withheld").exists()
     time.sleep(0.5)
     assert len(mailstack.messages("jane@acme.test")) == 1, "no follow-up after the reply"
+
+
+def test_postfixs_real_bounce_ends_the_enrollment_and_suppresses_the_address(
+    mailstack: MailStack, rep: Any, two_step_sequence: Any, watcher: MailboxWatch
+) -> None:
+    from cadency.contacts.models import Suppression
+    from tests.factories import make_contact
+
+    # Postfix accepts the message, Dovecot's LMTP refuses the user, Postfix mails a DSN back.
+    ghost = make_contact("ghost@lmtp-bounce.test", first_name="Ghost")
+    enrollment = enroll(contact=ghost, sequence=two_step_sequence, user=rep)
+    assert enrollment.status == "active", "accepted at SMTP time"
+
+    wait_for(lambda: Enrollment.objects.get(pk=enrollment.pk).status == "unenrolled", timeout=15)
+    enrollment.refresh_from_db()
+    assert enrollment.reason == "bounced"
+    assert Suppression.objects.get(email="ghost@lmtp-bounce.test").reason == "bounced"
+    dsn = InboundMessage.objects.get(label="bounce_hard")
+    assert dsn.enrollment_id == enrollment.pk
+
+
+def test_an_exchange_style_automatic_reply_without_auto_submitted_changes_nothing(
+    mailstack: MailStack, rep: Any, jane: Any, two_step_sequence: Any, watcher: MailboxWatch
+) -> None:
+    enrollment = enroll(contact=jane, sequence=two_step_sequence, user=rep)
+    auto = reply_to(
+        sent_message_id(enrollment),
+        X_MS_Exchange_Generated_Message_Source="Mailbox Rules Agent",
+        X_Auto_Response_Suppress="All",
+        body="Thank you for your message. I am currently out of the office with no access "
+        "to email. I will respond to your message when I return.\n",
+    )
+    auto.replace_header("Subject", "Automatic reply: Quick question, Jane")
+    send_as(mailstack, "jane@acme.test", auto)
+
+    wait_for(lambda: InboundMessage.objects.filter(status="processed").exists())
+    assert InboundMessage.objects.get().label == "auto_reply"
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active"
