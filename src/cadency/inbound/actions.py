@@ -85,6 +85,17 @@ def carry_out(message: InboundMessage, effect: Effect, *, actor: User | None, no
     enrollment = _enrollment(effect.enrollment_id)
     contact = enrollment.contact if enrollment else _contact(effect.contact_id)
     data = {"inbound_message": message.pk, "message_id": message.message_id, **effect.data}
+
+    def to_ledger(kind: str) -> None:
+        record_event(
+            kind=kind,
+            contact=contact,
+            enrollment=enrollment,
+            actor=actor,
+            sentence=sentence,
+            data=data,
+        )
+
     match effect.action:
         case Action.UNENROLL:
             assert enrollment is not None and effect.reason is not None
@@ -125,48 +136,20 @@ def carry_out(message: InboundMessage, effect: Effect, *, actor: User | None, no
             )
         case Action.COUNT_SOFT_BOUNCE:
             message.bounce_address = effect.address.lower()
-            record_event(
-                kind="soft_bounce",
-                contact=contact,
-                enrollment=enrollment,
-                actor=actor,
-                sentence=sentence,
-                data=data,
-            )
+            to_ledger("soft_bounce")
             return result(effect, outcome="counted", address=effect.address)
         case Action.ALERT_SEND_BLOCKED:
-            record_event(
-                kind="send_blocked",
-                contact=contact,
-                enrollment=enrollment,
-                actor=actor,
-                sentence=sentence,
-                data=data,
-            )
+            to_ledger("send_blocked")
             return result(effect, outcome="rep_alerted", address=effect.address)
         case Action.PAUSE:
             assert enrollment is not None and effect.resume_on is not None
             outcome = pause_until(enrollment, effect.resume_on, message, sentence)
             return result(effect, outcome=outcome, detail=effect.resume_on.isoformat())
         case Action.FLAG:
-            record_event(
-                kind="contact_flagged",
-                contact=contact,
-                enrollment=enrollment,
-                actor=actor,
-                sentence=sentence,
-                data=data,
-            )
+            to_ledger("contact_flagged")
             return result(effect, outcome="flagged")
         case Action.TIMELINE:
-            record_event(
-                kind="message_received",
-                contact=contact,
-                enrollment=enrollment,
-                actor=actor,
-                sentence=sentence,
-                data=data,
-            )
+            to_ledger("message_received")
             return result(effect, outcome="recorded")
     raise AssertionError(f"unhandled action {effect.action}")  # pragma: no cover
 
