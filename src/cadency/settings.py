@@ -1,5 +1,6 @@
 """Cadency settings. Every deployment knob is an environment variable (see README)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a signed-in user unless its view says login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -81,7 +84,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "cadency.urls"
 WSGI_APPLICATION = "cadency.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 TEMPLATES = [
     {
@@ -108,7 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Tests use a file, not shared-cache memory: watcher threads and workers then
     # get SQLite's normal locking (WAL, busy timeout) instead of "table is locked".
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-cadency.sqlite3")}
+    # One file per test process, so two test runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-cadency-{os.getpid()}.sqlite3")}
     DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -4,4 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cadency.web.urls")),
+    path("", include("cadency.accounts.urls")),
+    path("", include("cadency.contacts.urls")),
+    path("", include("cadency.sequences.urls")),
+    path("", include("cadency.mailboxes.urls")),
+    path("", include("cadency.inbound.urls")),
 ]

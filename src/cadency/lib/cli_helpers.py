@@ -105,11 +105,6 @@ def get_mailbox(ref: str, *, user: User | None = None) -> Mailbox:
     return found[0]
 
 
-def may_act_on(actor: User, owner_id: int) -> bool:
-    """Reps act on what they own; managers and admins on everyone's (SPEC §1)."""
-    return actor.can_act_on_all_enrollments() or actor.pk == owner_id
-
-
 # --- parsing ----------------------------------------------------------------
 
 

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -9,6 +10,7 @@ from cadency.outbound.unsubscribe_tokens import InvalidToken
 
 
 # The token is the capability: mail providers' one-click POSTs carry no CSRF token.
+@login_not_required
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:

@@ -8,12 +8,12 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, F, Q
 
+from cadency.accounts.permissions import may_act_on
 from cadency.lib.cli_helpers import (
     confirm,
     get_actor,
     get_sequence,
     iso,
-    may_act_on,
     positive_int,
     short_time,
     write_json,

@@ -2,12 +2,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cadency.accounts.permissions import may_act_on
 from cadency.lib.cli_helpers import (
     get_actor,
     get_task,
     get_user,
     iso,
-    may_act_on,
     positive_int,
     short_time,
     write_json,

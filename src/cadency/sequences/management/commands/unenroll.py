@@ -4,13 +4,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cadency.accounts.models import User
+from cadency.accounts.permissions import may_act_on
 from cadency.lib.cli_helpers import (
     confirm,
     get_actor,
     get_contact,
     get_sequence,
     get_user,
-    may_act_on,
     positive_int,
     write_json,
 )
