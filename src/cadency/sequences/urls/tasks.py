@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from cadency.sequences.views import tasks_page
+
+urlpatterns = [
+    path("tasks/", tasks_page.tasks_page, name="tasks"),
+    path("tasks/<int:task_id>/complete/", tasks_page.complete, name="task_complete"),
+    path("tasks/<int:task_id>/skip/", tasks_page.skip, name="task_skip"),
+]
