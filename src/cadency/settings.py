@@ -39,6 +39,8 @@ CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
 CADENCY_SOFT_BOUNCE_LIMIT = env_int("CADENCY_SOFT_BOUNCE_LIMIT", 3)
 CADENCY_RETURN_DATE_HORIZON_DAYS = env_int("CADENCY_RETURN_DATE_HORIZON_DAYS", 60)
 # An out-of-office reply that names no return date pauses for this many days
+# Only soft bounces received within this many days count towards the limit (0: all).
+CADENCY_SOFT_BOUNCE_WINDOW_DAYS = env_int("CADENCY_SOFT_BOUNCE_WINDOW_DAYS", 30)
 # (when the sequence pauses on out-of-office at all); 0 leaves it running.
 CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS = env_int("CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS", 0)
 # Before sending, the inbox is read for replies unless it was read this many

@@ -3,12 +3,13 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from pytest_django.fixtures import SettingsWrapper
 
 from cadency.contacts.models import ContactEmail, Suppression
 from cadency.inbound.actions import resume_due
-from cadency.inbound.classification import Flag, Label
-from cadency.inbound.models import InboundStatus, ScheduledResume
+from cadency.inbound.classification import Classification, Flag, Label
+from cadency.inbound.models import InboundMessage, InboundStatus, ScheduledResume
 from cadency.ledger.models import Event
 from cadency.sequences.models import Enrollment, StepRunState
 from cadency.sequences.services.enrollment import pause, resume
@@ -144,20 +145,79 @@ def test_soft_bounces_count_up_to_the_limit_then_unenroll(settings: SettingsWrap
     assert Event.objects.filter(kind="soft_bounce", enrollment=enrollment).count() == 2
 
 
-def test_a_policy_block_alerts_the_rep_and_never_suppresses() -> None:
+def test_soft_bounces_older_than_the_window_no_longer_count(settings: SettingsWrapper) -> None:
+    settings.CADENCY_SOFT_BOUNCE_LIMIT = 3
+    settings.CADENCY_SOFT_BOUNCE_WINDOW_DAYS = 30
     user, mailbox = rep()
     enrollment = enrolled(user, make_contact("jane@acme.test"))
-    blocked = classified(
+    full = classified(Label.BOUNCE_SOFT, failed=[("jane@acme.test", "5.2.2")])
+
+    def soft_bounce() -> InboundMessage:
+        return process(mailbox, full, sender="MAILER-DAEMON@mx.acme.test", subject="Full")
+
+    first, second = soft_bounce(), soft_bounce()
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    InboundMessage.objects.filter(pk__in=[first.pk, second.pk]).update(received_at=long_ago)
+    third = soft_bounce()
+    assert third.decision == "bounce_counted", "the two old ones are outside the window"
+    assert "soft bounce 1 of 3 within 30 days" in third.decision_evidence["sentence"]
+    assert fresh(enrollment).status == "active"
+    assert [soft_bounce().decision for _ in range(2)] == ["bounce_counted", "unenrolled"]
+    assert (fresh(enrollment).status, fresh(enrollment).reason) == ("unenrolled", "bounced")
+    assert Suppression.objects.filter(email="jane@acme.test").exists()
+
+
+def policy_block(enrollment: Enrollment) -> Classification:
+    return classified(
         Label.BOUNCE_HARD,
-        failed=[("jane@acme.test", "5.7.1")],
+        failed=[(enrollment.email, "5.7.1")],
         original_message_id=our_id(enrollment, 1),
     )
-    message = process(mailbox, blocked, sender="MAILER-DAEMON@mx.acme.test", subject="Refused")
+
+
+def test_a_policy_block_in_a_dsn_pauses_and_alerts_like_at_smtp_time_and_never_suppresses() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = process(
+        mailbox, policy_block(enrollment), sender="MAILER-DAEMON@mx.acme.test", subject="Refused"
+    )
     assert message.decision == "send_blocked"
-    assert fresh(enrollment).status == "active"
+    assert fresh(enrollment).status == "paused"
     assert not Suppression.objects.exists()
     alert = Event.objects.get(kind="send_blocked", enrollment=enrollment)
     assert "not the contact" in alert.sentence
+    assert "paused until someone resumes it" in alert.sentence
+    assert Event.objects.filter(kind="paused", enrollment=enrollment).exists()
+    assert not ScheduledResume.objects.exists(), "only a person resumes it"
+    outcomes = {e["action"]: e["outcome"] for e in message.decision_evidence["effects"]}
+    assert outcomes["alert_send_blocked"] == "rep_alerted"
+    assert outcomes["pause"] == "paused"
+
+
+def test_a_policy_block_cancels_the_automatic_resume_of_an_out_of_office_pause() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"), pause_on_out_of_office=True)
+    back = WHEN.date() + dt.timedelta(days=10)
+    process(mailbox, classified(Label.AUTO_REPLY, return_date=back), **reply_to(enrollment))
+    assert fresh(enrollment).status == "paused"
+    message = process(mailbox, policy_block(enrollment), sender="MAILER-DAEMON@mx.acme.test")
+    (pause_done,) = [e for e in message.decision_evidence["effects"] if e["action"] == "pause"]
+    assert pause_done["outcome"] == "automatic_resume_cancelled"
+    assert resume_due(today=back) == 0
+    assert fresh(enrollment).status == "paused"
+
+
+def test_a_policy_block_leaves_a_person_paused_enrollment_as_it_is() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    pause(enrollment=enrollment, actor=user)
+    message = process(mailbox, policy_block(enrollment), sender="MAILER-DAEMON@mx.acme.test")
+    assert message.decision == "send_blocked"
+    outcomes = {e["action"]: e["outcome"] for e in message.decision_evidence["effects"]}
+    assert outcomes["pause"] == "already_paused"
+    assert fresh(enrollment).status == "paused"
+    resume(enrollment=enrollment, actor=user)
+    assert fresh(enrollment).status == "active"
 
 
 def test_an_out_of_office_pauses_until_the_return_date_and_resume_due_resumes() -> None:

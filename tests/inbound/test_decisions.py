@@ -125,6 +125,44 @@ def test_someone_else_in_the_thread_is_replied_other_address() -> None:
     assert effect.match == "unknown_sender"
 
 
+@pytest.mark.parametrize(
+    ("copied", "says"), [("cc", "sent to Jane Doe with Jane Doe in Cc, on"), ("to", "(also")]
+)
+def test_a_colleague_replying_with_the_contact_copied_says_so_in_the_evidence(
+    copied: str, says: str
+) -> None:
+    colleague = sender(enrollment(pk=11, email="john@acme.test"), contact_name="John Roe")
+    found = ident(
+        "john@acme.test", sender=colleague, thread=replace(thread(), contact_copied=copied)
+    )
+    decision = decide(classified(), found, POLICY)
+    assert unenrolled(decision) == {JANE.id: "replied_other_address"}
+    (effect,) = decision.of(Action.UNENROLL)
+    assert effect.match == "other_contact:primary"
+    assert effect.data["contact_copied"] == copied
+    assert says in effect.sentence
+
+
+def test_a_reply_in_the_thread_without_the_contact_copied_has_no_copy_evidence() -> None:
+    decision = decide(classified(), ident("assistant@acme.test", thread=thread()), POLICY)
+    assert "contact_copied" not in decision.of(Action.UNENROLL)[0].data
+
+
+@pytest.mark.parametrize("how", ["forwarded", "forwarded_subject", "references"])
+def test_the_contact_forwarding_our_email_is_replied(how: str) -> None:
+    found = ident(sender=sender(), thread=thread(how=how), sender_enrollment=JANE)
+    decision = decide(classified(), found, POLICY)
+    assert unenrolled(decision) == {JANE.id: "replied"}
+    assert decision.of(Action.UNENROLL)[0].data["thread"] == how
+
+
+def test_an_auto_reply_in_the_thread_with_the_contact_in_cc_never_counts() -> None:
+    found = ident("assistant@acme.test", thread=replace(thread(), contact_copied="cc"))
+    decision = decide(classified(Label.AUTO_REPLY), found, POLICY)
+    assert decision.code == DecisionCode.TIMELINE_ONLY
+    assert not decision.of(Action.UNENROLL)
+
+
 def test_the_contact_replying_from_an_alias_in_the_thread_is_replied_other_address() -> None:
     alias = sender(address="j.doe@acme.test", via="alias")
     decision = decide(classified(), ident("j.doe@acme.test", sender=alias, thread=thread()), POLICY)
@@ -241,8 +279,15 @@ def test_a_message_from_no_one_we_know_is_no_enrollment_without_a_timeline() -> 
 
 
 def bounce(
-    status: str = "5.1.1", *, of: EnrollmentFacts | None = JANE, ours: bool = True, prior: int = 0
+    status: str = "5.1.1",
+    *,
+    of: EnrollmentFacts | None = JANE,
+    ours: bool = True,
+    prior: int = 0,
+    days_ago: tuple[int, ...] = (),
 ) -> BounceTarget:
+    """``prior`` soft bounces counted on the days before, or one ``days_ago`` each."""
+    earlier = days_ago or tuple(range(1, prior + 1))
     return BounceTarget(
         address="jane@acme.test",
         status=status,
@@ -252,7 +297,7 @@ def bounce(
         ours=ours,
         step_position=2 if ours else None,
         step_subject="Quick question" if ours else "",
-        prior_soft_bounces=prior,
+        earlier_soft_bounces=tuple(WHEN - dt.timedelta(days=d) for d in earlier),
     )
 
 
@@ -289,7 +334,9 @@ def test_soft_bounces_are_counted_below_the_limit(prior: int) -> None:
     assert decision.code == DecisionCode.BOUNCE_COUNTED
     (count,) = decision.of(Action.COUNT_SOFT_BOUNCE)
     assert count.data["count"] == prior + 1
-    assert f"soft bounce {prior + 1} of 3; the enrollment continues" in count.sentence
+    assert (
+        f"soft bounce {prior + 1} of 3 within 30 days; the enrollment continues" in count.sentence
+    )
     assert not decision.of(Action.SUPPRESS)
 
 
@@ -302,14 +349,66 @@ def test_the_soft_bounce_that_reaches_the_limit_unenrolls_and_suppresses() -> No
     assert decision.rules == ("soft_bounce_limit",)
 
 
-def test_a_policy_block_alerts_the_rep_and_never_suppresses() -> None:
+def test_only_soft_bounces_within_the_window_count_towards_the_limit() -> None:
+    old = bounce("5.2.2", days_ago=(45, 31))  # the window is 30 days
+    decision = decide(classified(Label.BOUNCE_SOFT), ident(bounces=(old,)), POLICY)
+    assert decision.code == DecisionCode.BOUNCE_COUNTED
+    (count,) = decision.of(Action.COUNT_SOFT_BOUNCE)
+    assert count.data["count"] == 1
+    assert "soft bounce 1 of 3 within 30 days" in count.sentence
+
+    recent = bounce("5.2.2", days_ago=(45, 29, 2))
+    decision = decide(classified(Label.BOUNCE_SOFT), ident(bounces=(recent,)), POLICY)
+    assert unenrolled(decision) == {JANE.id: "bounced"}
+    assert "soft bounce 3 of 3 within 30 days: it now counts as a bounce" in decision.sentence
+
+
+def test_a_window_of_zero_days_counts_every_soft_bounce() -> None:
+    old = bounce("5.2.2", days_ago=(400, 200))
+    every = replace(POLICY, soft_bounce_window_days=0)
+    decision = decide(classified(Label.BOUNCE_SOFT), ident(bounces=(old,)), every)
+    assert unenrolled(decision) == {JANE.id: "bounced"}
+    assert "soft bounce 3 of 3: it now counts" in decision.sentence
+
+
+def test_soft_bounces_received_after_this_one_do_not_count_for_it() -> None:
+    later = bounce("5.2.2", days_ago=(-1, -2))  # a reprocess of an older report
+    decision = decide(classified(Label.BOUNCE_SOFT), ident(bounces=(later,)), POLICY)
+    assert decision.code == DecisionCode.BOUNCE_COUNTED
+    assert decision.of(Action.COUNT_SOFT_BOUNCE)[0].data["count"] == 1
+
+
+def test_the_window_is_measured_from_when_the_report_was_received() -> None:
+    received = WHEN + dt.timedelta(days=20)  # the Date header says WHEN
+    old = bounce("5.2.2", days_ago=(15, 12))  # 35 and 32 days before it was received
+    found = ident(bounces=(old,), received_at=received)
+    decision = decide(classified(Label.BOUNCE_SOFT), found, POLICY)
+    assert decision.of(Action.COUNT_SOFT_BOUNCE)[0].data["count"] == 1
+
+
+def test_a_policy_block_alerts_the_rep_pauses_and_never_suppresses() -> None:
     for label in (Label.BOUNCE_HARD, Label.BOUNCE_SOFT):
         decision = decide(classified(label), ident(bounces=(bounce("5.7.1"),)), POLICY)
         assert decision.code == DecisionCode.SEND_BLOCKED
-        assert [e.action for e in decision.effects if e.action != Action.TIMELINE] == [
-            Action.ALERT_SEND_BLOCKED
+        assert decision.rules == ("send_blocked",)
+        effects = [e for e in decision.effects if e.action != Action.TIMELINE]
+        assert [(e.action, e.enrollment_id) for e in effects] == [
+            (Action.ALERT_SEND_BLOCKED, JANE.id),
+            (Action.PAUSE, JANE.id),
         ]
+        assert effects[1].resume_on is None, "until a person resumes it"
         assert "not the contact" in decision.sentence
+        assert "the enrollment is paused until someone resumes it" in decision.sentence
+        assert not decision.of(Action.SUPPRESS) and not decision.of(Action.UNENROLL)
+
+
+def test_a_policy_block_for_an_ended_enrollment_only_alerts() -> None:
+    ended = replace(JANE, status="unenrolled")
+    found = ident(bounces=(bounce("5.7.26", of=ended),))
+    decision = decide(classified(Label.BOUNCE_HARD), found, POLICY)
+    assert decision.code == DecisionCode.SEND_BLOCKED
+    assert not decision.of(Action.PAUSE)
+    assert "paused" not in decision.sentence
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,22 @@ def test_the_same_message_is_never_stored_twice() -> None:
     assert InboundMessage.objects.count() == 1
 
 
+def test_a_message_without_message_id_moved_to_another_folder_is_not_stored_again() -> None:
+    _, mailbox = rep()
+    raw = rfc5322().replace(b"Message-ID:", b"X-No-Id:")
+    assert extract_headers(raw).message_id == ""
+    first, created = store_message(mailbox=mailbox, folder="INBOX", uidvalidity=1, uid=7, raw=raw)
+    moved, created_again = store_message(
+        mailbox=mailbox, folder="Replies", uidvalidity=3, uid=1, raw=raw
+    )
+    assert (created, created_again, moved.pk) == (True, False, first.pk)
+    other = raw.replace(b"Tuesday", b"Wednesday")
+    _, created_other = store_message(
+        mailbox=mailbox, folder="Replies", uidvalidity=3, uid=2, raw=other
+    )
+    assert created_other, "different bytes are a different message"
+
+
 def test_garbage_headers_are_tolerated() -> None:
     raw = (
         b"From: \xff\xfe broken <<<\r\nSubject: caf\xe9 \x00 au lait\r\n"

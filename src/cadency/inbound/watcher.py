@@ -1,10 +1,15 @@
-"""The mailbox watcher: IMAP IDLE on each inbox, every new message stored then processed.
+"""The mailbox watcher: every new message of every watched folder stored, then processed.
 
 Each mailbox is held by exactly one watcher at a time through a lease row that
 the holder renews; a watcher that dies stops renewing and another takes over.
 The watcher never marks, moves or deletes mail (read-only EXAMINE, BODY.PEEK).
-It remembers UIDVALIDITY and the last UID it read, so after any gap — a
-restart, a dropped connection, a new UIDVALIDITY — it reads what it missed.
+It remembers each folder's UIDVALIDITY and the last UID it read, so after any
+gap — a restart, a dropped connection, a new UIDVALIDITY — it reads what it missed.
+
+One connection per mailbox: it waits in IMAP IDLE on INBOX (IDLE watches only the
+selected folder) and, when other folders are watched, wakes every
+``POLL_SECONDS`` to ask each of them for its UIDNEXT and UIDVALIDITY (STATUS, one
+short command per folder); a folder is opened and read only when they changed.
 """
 
 import contextlib
@@ -18,23 +23,32 @@ import select
 import socket
 import ssl
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from cadency.mailboxes.connections import encode_imap_folder, open_imap
-from cadency.mailboxes.models import FolderSyncState, Mailbox, WatcherLease
+from cadency.inbound.folders import imap_folder
+from cadency.mailboxes.connections import open_imap
+from cadency.mailboxes.models import INBOX, FolderSyncState, Mailbox, WatcherLease
 
 logger = logging.getLogger("cadency.watcher")
 
 MAX_BACKOFF_SECONDS = 60
+# While IDLE waits on INBOX, the other watched folders are checked this often.
+POLL_SECONDS = 2.0
 UID_IN_FETCH = re.compile(rb"UID (\d+)")
+STATUS_ITEM = re.compile(rb"(UIDNEXT|UIDVALIDITY) (\d+)", re.IGNORECASE)
 
 
 class SyncError(Exception):
     """The folder could not be read."""
+
+
+class FolderMissing(SyncError):
+    """The server has no such folder (renamed or deleted since it was configured)."""
 
 
 def holder_name() -> str:
@@ -82,24 +96,35 @@ def release_lease(mailbox_id: int, holder: str) -> None:
 class SyncResult:
     fetched: int = 0
     uidvalidity_changed: bool = False
+    folders: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def add(self, other: "SyncResult") -> None:
+        self.fetched += other.fetched
+        self.uidvalidity_changed |= other.uidvalidity_changed
+        self.folders += other.folders
+        self.missing += other.missing
 
 
-def sync_folder(client: imaplib.IMAP4, mailbox: Mailbox, folder: str = "INBOX") -> SyncResult:
-    """Store and process every message that arrived since the last sync."""
+def sync_folder(client: imaplib.IMAP4, mailbox: Mailbox, folder: str = INBOX) -> SyncResult:
+    """Store and process every message that arrived in ``folder`` since its last sync."""
     from cadency.inbound.pipeline import process_message, store_message
 
-    status, data = client.select(encode_imap_folder(folder), readonly=True)
+    status, data = client.select(imap_folder(folder), readonly=True)
     if status != "OK":
-        raise SyncError(f"cannot open {folder!r}: {data!r}")
+        raise FolderMissing(f"cannot open the folder {folder!r}: {_text(data)}")
     uidvalidity = int(_response(client, "UIDVALIDITY"))
+    uidnext = _optional_response(client, "UIDNEXT")
     # From here on, an EXISTS the server sends means mail newer than this sync.
     for name in ("EXISTS", "RECENT"):
         client.untagged_responses.pop(name, None)
     state, _ = FolderSyncState.objects.get_or_create(mailbox=mailbox, folder=folder)
-    result = SyncResult()
+    result = SyncResult(folders=[folder])
     if state.uidvalidity is None:
-        # First sync: read what arrived since the mailbox was connected.
-        uids = _search(client, "SINCE", _imap_date(mailbox.created_at - dt.timedelta(days=1)))
+        # First sync: read what arrived since the mailbox was connected (or since
+        # this folder was added to it).
+        since = state.watched_since or mailbox.created_at
+        uids = _search(client, "SINCE", _imap_date(since - dt.timedelta(days=1)))
     elif state.uidvalidity != uidvalidity:
         # The server renumbered the folder: read again what may be new since the
         # last sync; messages already stored are recognised by Message-ID.
@@ -121,16 +146,75 @@ def sync_folder(client: imaplib.IMAP4, mailbox: Mailbox, folder: str = "INBOX") 
             result.fetched += 1
         state.last_uid = max(state.last_uid, uid)
         state.save(update_fields=["uidvalidity", "last_uid"])
+    if uidnext is not None:
+        # Every message below UIDNEXT existed when the folder was opened, so the
+        # search saw it: older mail a first sync skipped is never read later.
+        state.last_uid = max(state.last_uid, int(uidnext) - 1)
     state.last_synced_at = timezone.now()
     state.save(update_fields=["uidvalidity", "last_uid", "last_synced_at"])
     return result
 
 
+def has_news(client: imaplib.IMAP4, mailbox: Mailbox, folder: str) -> bool:
+    """Whether ``folder`` (not the selected one) may hold mail the watcher has not
+    read: its UIDNEXT or UIDVALIDITY moved since the last sync (IMAP STATUS)."""
+    # STATUS first, even for a folder never read: a folder that is missing fails
+    # here, and not at SELECT, which would leave no folder selected for IDLE.
+    status, data = client.status(imap_folder(folder), "(UIDNEXT UIDVALIDITY)")
+    if status != "OK":
+        raise FolderMissing(f"cannot open the folder {folder!r}: {_text(data)}")
+    state = FolderSyncState.objects.filter(mailbox=mailbox, folder=folder).first()
+    if state is None or state.uidvalidity is None:
+        return True
+    items = {
+        key.upper(): int(value)
+        for line in data
+        if isinstance(line, bytes)
+        for key, value in STATUS_ITEM.findall(line.rsplit(b"(", 1)[-1])  # after the name
+    }
+    if b"UIDNEXT" not in items or b"UIDVALIDITY" not in items:
+        return True  # a server that does not say: read the folder
+    return items[b"UIDVALIDITY"] != state.uidvalidity or items[b"UIDNEXT"] > state.last_uid + 1
+
+
+def sync_folders(
+    client: imaplib.IMAP4,
+    mailbox: Mailbox,
+    folders: list[str],
+    *,
+    only_news: bool = False,
+    missing_ok: bool = False,
+) -> SyncResult:
+    """Read each of ``folders``, INBOX last so that it stays selected for IDLE.
+
+    ``only_news``: open a folder other than INBOX only when STATUS says it changed.
+    ``missing_ok``: a folder the server no longer has is reported in
+    ``result.missing`` instead of stopping the sync (INBOX always exists).
+    """
+    result = SyncResult()
+    others = [f for f in folders if f != INBOX]
+    for folder in others:
+        try:
+            if not only_news or has_news(client, mailbox, folder):
+                result.add(sync_folder(client, mailbox, folder))
+        except FolderMissing:
+            if not missing_ok:
+                raise
+            result.missing.append(folder)
+    if INBOX in folders:
+        result.add(sync_folder(client, mailbox, INBOX))
+    return result
+
+
 def sync_inbox_now(mailbox: Mailbox) -> SyncResult:
-    """Read the inbox once, now (the check made just before a send)."""
+    """Read every watched folder once, now (the check made just before a send).
+
+    Raises SyncError (FolderMissing included) or an IMAP/network error when any
+    watched folder cannot be read: the caller must not send blind.
+    """
     client = open_imap(mailbox)
     try:
-        return sync_folder(client, mailbox)
+        return sync_folders(client, mailbox, mailbox.folders_to_watch)
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
@@ -142,6 +226,19 @@ def _response(client: imaplib.IMAP4, name: str) -> str:
         raise SyncError(f"the server sent no {name}")
     value = values[-1]
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _optional_response(client: imaplib.IMAP4, name: str) -> str | None:
+    try:
+        return _response(client, name)
+    except SyncError:
+        return None
+
+
+def _text(data: object) -> str:
+    if isinstance(data, list) and data and isinstance(data[0], bytes):
+        return data[0].decode("utf-8", "replace")
+    return repr(data)
 
 
 def _search(client: imaplib.IMAP4, *criteria: str) -> list[int]:
@@ -242,16 +339,58 @@ class MailboxWatch(threading.Thread):
             connection.close()
 
     def watch(self) -> None:
+        """IDLE on INBOX; STATUS on the other watched folders every ``POLL_SECONDS``;
+        renew the lease (and re-read the folder list) every ``idle_seconds()``."""
         mailbox = Mailbox.objects.get(pk=self.mailbox_id)
         client = open_imap(mailbox)
+        missing: set[str] = set()
         try:
-            sync_folder(client, mailbox)
-            while not self.stopping.is_set() and acquire_lease(self.mailbox_id, self.holder):
-                idle(client, idle_seconds())
-                sync_folder(client, mailbox)
+            self.report_missing(
+                mailbox,
+                sync_folders(client, mailbox, mailbox.folders_to_watch, missing_ok=True),
+                missing,
+            )
+            renew_at = time.monotonic() + idle_seconds()
+            while not self.stopping.is_set():
+                if time.monotonic() >= renew_at:
+                    if not acquire_lease(self.mailbox_id, self.holder):
+                        return
+                    renew_at = time.monotonic() + idle_seconds()
+                    mailbox.refresh_from_db(fields=["watched_folders"])
+                    # The periodic full check: nothing depends on IDLE alone.
+                    found = sync_folders(
+                        client, mailbox, mailbox.folders_to_watch, only_news=True, missing_ok=True
+                    )
+                    self.report_missing(mailbox, found, missing)
+                    continue
+                others = [f for f in mailbox.folders_to_watch if f != INBOX and f not in missing]
+                wait = renew_at - time.monotonic()
+                if others:
+                    wait = min(wait, POLL_SECONDS)
+                inbox_changed = idle(client, max(wait, 0.05))
+                found = sync_folders(client, mailbox, others, only_news=True, missing_ok=True)
+                self.report_missing(mailbox, found, missing)
+                if inbox_changed or found.folders or found.missing:
+                    sync_folder(client, mailbox, INBOX)  # selects INBOX again for IDLE
         finally:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 client.logout()
+
+    def report_missing(self, mailbox: Mailbox, result: SyncResult, missing: set[str]) -> None:
+        """Log once each folder the server lacks; until it reappears it is checked only
+        at lease renewals, and INBOX stays watched. (The check before a send refuses
+        to send until the folder list is fixed.)"""
+        for folder in result.missing:
+            if folder not in missing:
+                missing.add(folder)
+                logger.warning(
+                    "mailbox %s: the watched folder %r does not exist on the server; "
+                    "fix the folder list with `cadency mailbox folders %s --watch …`",
+                    mailbox.email,
+                    folder,
+                    mailbox.pk,
+                )
+        missing.difference_update(result.folders)
 
 
 def watch_all(stopping: threading.Event, *, rescan_seconds: float = 15) -> None:

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cadency.accounts.models import User
+from cadency.inbound.folders import FolderError, clean_folder_names, set_watched_folders
 from cadency.mailboxes.models import Mailbox
 
 
@@ -12,6 +14,13 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.PasswordInput,
         required=False,
         help_text="Password or OAuth2 access token; stored encrypted. Leave empty to keep it.",
+    )
+    folders = forms.CharField(
+        label="Watched folders",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="One folder a line, as the mail client names it (e.g. Replies). "
+        "INBOX is always watched.",
     )
 
     class Meta:
@@ -35,6 +44,16 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "time_zone",
         )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["folders"].initial = "\n".join(self.instance.folders_to_watch)
+
+    def clean_folders(self) -> list[str]:
+        try:
+            return clean_folder_names(str(self.cleaned_data.get("folders") or "").splitlines())
+        except FolderError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
     def clean_secret(self) -> str:
         secret = str(self.cleaned_data.get("secret") or "")
         if not secret and not self.instance.secret_encrypted:
@@ -53,3 +72,5 @@ class MailboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if form.cleaned_data.get("secret"):
             obj.set_secret(form.cleaned_data["secret"])
         super().save_model(request, obj, form, change)
+        actor = request.user if isinstance(request.user, User) else None
+        set_watched_folders(mailbox=obj, folders=form.cleaned_data["folders"], actor=actor)

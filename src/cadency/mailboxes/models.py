@@ -3,6 +3,12 @@ from django.db import models
 
 from cadency.lib import crypto
 
+INBOX = "INBOX"
+
+
+def default_watched_folders() -> list[str]:
+    return [INBOX]
+
 
 class Security(models.TextChoices):
     NONE = "none", "Plain (loopback or trusted network only)"
@@ -51,6 +57,11 @@ class Mailbox(models.Model):
     imap_security = models.CharField(max_length=16, choices=Security.choices, default=Security.TLS)
     sent_folder = models.CharField(max_length=200, default="Sent")
     sent_copy = models.CharField(max_length=16, choices=SentCopy.choices, default=SentCopy.APPEND)
+    watched_folders = models.JSONField(
+        default=default_watched_folders,
+        help_text="The folders the watcher reads for replies: INBOX, plus any folder the "
+        "rep's mail rules file replies into.",
+    )
 
     daily_limit = models.PositiveIntegerField(default=500)
     per_minute_limit = models.PositiveIntegerField(default=20)
@@ -85,15 +96,29 @@ class Mailbox(models.Model):
     def is_working(self) -> bool:
         return self.health != Health.FAILING
 
+    @property
+    def folders_to_watch(self) -> list[str]:
+        """INBOX first, then the other watched folders, each once (INBOX is
+        case-insensitive in IMAP; other names are not)."""
+        folders = [INBOX]
+        for name in self.watched_folders or []:
+            name = str(name).strip()
+            if name and name.upper() != INBOX and name not in folders:
+                folders.append(name)
+        return folders
+
 
 class FolderSyncState(models.Model):
     """How far the watcher has read one folder of a mailbox (IMAP UIDs)."""
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="sync_states")
-    folder = models.CharField(max_length=200, default="INBOX")
+    folder = models.CharField(max_length=200, default=INBOX)
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     last_uid = models.BigIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When a folder was added to a connected mailbox: its first sync reads from
+    # then, not from when the mailbox was connected. Empty: from the connection.
+    watched_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

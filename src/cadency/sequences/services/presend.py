@@ -1,5 +1,6 @@
-"""Never send blind: read the inbox just before a send, and hold back a step whose
-enrollment ended meanwhile (SPEC §8, "Replies caught in seconds")."""
+"""Never send blind: read the mailbox's watched folders (INBOX and any other) just
+before a send, and hold back a step whose enrollment ended meanwhile (SPEC §8,
+"Replies caught in seconds")."""
 
 import datetime as dt
 import imaplib
@@ -20,19 +21,22 @@ HOLD_SECONDS = 30
 
 
 def synced_recently(mailbox: Mailbox) -> bool:
+    """Every watched folder was read within ``CADENCY_PRESEND_SYNC_SECONDS``."""
     window = settings.CADENCY_PRESEND_SYNC_SECONDS
     if window <= 0:
         return False
     cutoff = timezone.now() - dt.timedelta(seconds=window)
-    return FolderSyncState.objects.filter(
-        mailbox=mailbox, folder="INBOX", last_synced_at__gte=cutoff
-    ).exists()
+    folders = mailbox.folders_to_watch
+    fresh = FolderSyncState.objects.filter(
+        mailbox=mailbox, folder__in=folders, last_synced_at__gte=cutoff
+    ).count()
+    return fresh == len(folders)
 
 
 def check_inbox_before_sending(
     sends: list[ClaimedSend],
 ) -> tuple[list[ClaimedSend], dict[int, RunOutcome]]:
-    """Sync the inbox (its replies are processed and may end enrollments), then keep
+    """Sync the watched folders (their replies are processed and may end enrollments), then keep
     only the sends whose enrollment is still active. Returns what to send and the
     outcome of each send held back."""
     from cadency.inbound.watcher import SyncError, sync_inbox_now
@@ -42,7 +46,7 @@ def check_inbox_before_sending(
         try:
             sync_inbox_now(mailbox)
         except (OSError, imaplib.IMAP4.error, SyncError) as exc:
-            why = f"the inbox of {mailbox.email} could not be read ({exc})"
+            why = f"the mail of {mailbox.email} could not be read for replies ({exc})"
             Mailbox.objects.filter(pk=mailbox.pk).update(
                 health=Health.FAILING, last_error=why, last_checked_at=timezone.now()
             )
