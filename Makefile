@@ -28,3 +28,11 @@ test: install
 
 bench: install
 	scripts/bench.sh
+
+# Try it: the local mail servers, a demo rep, contacts and a sequence, and buttons
+# that answer as a contact (see README "Try the demo"). Needs root, like `make test`.
+.PHONY: demo
+demo: install
+	scripts/services/install.sh
+	mkdir -p var
+	$(BIN)/cadency demo

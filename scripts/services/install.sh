@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what the loopback test services need (Postfix, Dovecot, PostgreSQL 15,
-# OpenSSL) and the `vmail` user. Idempotent: installs only what is missing.
+# OpenSSL), Chromium for the browser tests (Playwright drives /usr/bin/chromium;
+# a font so pages and screenshots show text) and the `vmail` user.
+# Idempotent: installs only what is missing.
 # Run as root (CI does). Daemons are not started here: see start.sh.
 set -euo pipefail
 
@@ -12,7 +14,8 @@ fi
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 missing=()
-for pkg in postfix dovecot-imapd dovecot-lmtpd dovecot-sieve openssl; do
+for pkg in postfix dovecot-imapd dovecot-lmtpd dovecot-sieve openssl \
+    chromium fonts-liberation2; do
     have_pkg "$pkg" || missing+=("$pkg")
 done
 if [[ ! -x /usr/lib/postgresql/15/bin/initdb || ! -x /usr/lib/postgresql/15/bin/pg_ctl ]] \

@@ -23,6 +23,7 @@ COMMANDS = {
     "task": "list, complete or skip tasks",
     "sweep": "run the repair sweep once",
     "classify": "classify raw messages (files or - for stdin)",
+    "demo": "try Cadency: local mail servers, demo data, and buttons that answer as a contact",
 }
 
 

@@ -31,6 +31,7 @@ CADENCY_SMTP_CONNECTIONS = env_int("CADENCY_SMTP_CONNECTIONS", 3)
 CADENCY_RETRY_DELAYS = [int(s) for s in env_list("CADENCY_RETRY_DELAYS", ["60", "300", "900"])]
 # Accept reserved test domains (example.test) as real addresses: tests and demo mode.
 CADENCY_ALLOW_TEST_DOMAINS = env_bool("CADENCY_ALLOW_TEST_DOMAINS", False)
+CADENCY_DEMO = env_bool("CADENCY_DEMO", False)  # demo buttons on contacts: `make demo`
 # How many times a recipient-specific temporary refusal (4xx, 5.2.2) is retried
 # before it counts as a bounce. Connection failures are retried without limit.
 CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
@@ -38,9 +39,9 @@ CADENCY_MAX_RECIPIENT_ATTEMPTS = env_int("CADENCY_MAX_RECIPIENT_ATTEMPTS", 6)
 # bounce; how far ahead a return date in an out-of-office reply may be.
 CADENCY_SOFT_BOUNCE_LIMIT = env_int("CADENCY_SOFT_BOUNCE_LIMIT", 3)
 CADENCY_RETURN_DATE_HORIZON_DAYS = env_int("CADENCY_RETURN_DATE_HORIZON_DAYS", 60)
-# An out-of-office reply that names no return date pauses for this many days
 # Only soft bounces received within this many days count towards the limit (0: all).
 CADENCY_SOFT_BOUNCE_WINDOW_DAYS = env_int("CADENCY_SOFT_BOUNCE_WINDOW_DAYS", 30)
+# An out-of-office reply that names no return date pauses for this many days
 # (when the sequence pauses on out-of-office at all); 0 leaves it running.
 CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS = env_int("CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS", 0)
 # Before sending, the inbox is read for replies unless it was read this many
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "cadency.outbound",
     "cadency.inbound",
     "cadency.web",
+    "cadency.api",
+    "cadency.demo",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cadency.web.context_processors.navigation",
             ],
         },
     },

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("cadency.sequences.urls")),
     path("", include("cadency.mailboxes.urls")),
     path("", include("cadency.inbound.urls")),
+    path("", include("cadency.api.urls")),
+    path("", include("cadency.demo.urls")),
 ]

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from cadency.accounts import views
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", views.account, name="account"),
+    path("account/tokens/", views.create_api_token, name="account_token_create"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        views.revoke_api_token,
+        name="account_token_revoke",
+    ),
 ]

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import DatabaseError, IntegrityError, transaction
 
+from cadency.accounts.models import User
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.contacts.models import Company, CompanyDomain, Contact, ContactEmail, LifecycleStage
+from cadency.ledger.services import record_event
 
 KNOWN_COLUMNS = {
     "email",
@@ -81,6 +83,7 @@ def upsert_contact(
     lifecycle_stage: str = "",
     aliases: list[str] | None = None,
     properties: dict[str, Any] | None = None,
+    actor: User | None = None,
 ) -> tuple[Contact, bool]:
     """Create the contact, or update the one with this primary address."""
     try:
@@ -104,6 +107,7 @@ def upsert_contact(
         contact, created = Contact.objects.get_or_create(email=primary)
         if contact.deleted_at is not None:
             raise ContactError(f"{primary} belongs to a deleted contact")
+        before = {name: getattr(contact, name) for name in TRACKED_FIELDS}
         contact.first_name = first_name or contact.first_name
         contact.last_name = last_name or contact.last_name
         contact.time_zone = zone or contact.time_zone
@@ -111,12 +115,47 @@ def upsert_contact(
         contact.company = company_for(company_name, company_domain.lower()) or contact.company
         contact.properties = {**contact.properties, **(properties or {})}
         contact.save()
+        record_contact_change(contact, before, created, actor)
         for alias in alias_addresses:
-            add_alias(contact=contact, email=alias)
+            add_alias(contact=contact, email=alias, actor=actor)
     return contact, created
 
 
-def add_alias(*, contact: Contact, email: str) -> ContactEmail:
+TRACKED_FIELDS = (
+    "first_name",
+    "last_name",
+    "time_zone",
+    "lifecycle_stage",
+    "company_id",
+    "properties",
+)
+
+
+def record_contact_change(
+    contact: Contact, before: dict[str, Any], created: bool, actor: User | None
+) -> None:
+    who = actor.display_name if actor is not None else "Cadency"
+    if created:
+        record_event(
+            kind="contact_created",
+            contact=contact,
+            actor=actor,
+            sentence=f"{who} created the contact {contact.email}.",
+        )
+        return
+    changed = [name for name in TRACKED_FIELDS if getattr(contact, name) != before[name]]
+    fields = ", ".join(changed)
+    if changed:
+        record_event(
+            kind="contact_updated",
+            contact=contact,
+            actor=actor,
+            sentence=f"{who} changed the {fields.replace('_id', '')} of {contact.email}.",
+            data={"fields": changed},
+        )
+
+
+def add_alias(*, contact: Contact, email: str, actor: User | None = None) -> ContactEmail:
     try:
         address = normalize_email(email)
     except InvalidAddress as exc:
@@ -128,10 +167,45 @@ def add_alias(*, contact: Contact, email: str) -> ContactEmail:
         raise ContactError(f"{address} is already the primary address")
     try:
         with transaction.atomic():
-            alias, _ = ContactEmail.objects.get_or_create(contact=contact, email=address)
+            alias, created = ContactEmail.objects.get_or_create(contact=contact, email=address)
+            if created:
+                who = actor.display_name if actor is not None else "Cadency"
+                record_event(
+                    kind="alias_added",
+                    contact=contact,
+                    actor=actor,
+                    sentence=f"{who} added the address {address} to {contact.email}.",
+                    data={"email": address},
+                )
     except IntegrityError as exc:
         raise ContactError(f"{address} already belongs to another contact") from exc
     return alias
+
+
+def remove_alias(*, contact: Contact, email: str, actor: User | None) -> None:
+    """Remove an additional address of the contact (never the primary one).
+
+    Mail already matched through it keeps its history; later mail from it no
+    longer finds the contact. Raises ContactError, changing nothing, when the
+    address is not one of the contact's aliases."""
+    try:
+        address = normalize_email(email)
+    except InvalidAddress as exc:
+        raise ContactError(str(exc)) from exc
+    if address == contact.email:
+        raise ContactError(f"{address} is the primary address of the contact, not an alias")
+    with transaction.atomic():
+        removed, _ = ContactEmail.objects.filter(contact=contact, email=address).delete()
+        if not removed:
+            raise ContactError(f"{address} is not an additional address of {contact.email}")
+        who = actor.display_name if actor is not None else "Cadency"
+        record_event(
+            kind="alias_removed",
+            contact=contact,
+            actor=actor,
+            sentence=f"{who} removed the address {address} from {contact.email}.",
+            data={"email": address},
+        )
 
 
 @dataclass

@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cadency.contacts.views import aliases, companies, contact_list, contact_record, enroll
 
 app_name = "contacts"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns = [
+    path("contacts/", contact_list.contact_list, name="list"),
+    path("contacts/<int:pk>/", contact_record.contact_record, name="record"),
+    path("contacts/<int:pk>/aliases/", aliases.add_alias, name="add_alias"),
+    path("contacts/<int:pk>/aliases/remove/", aliases.remove_alias, name="remove_alias"),
+    path("contacts/<int:pk>/enroll/", enroll.enroll_page, name="enroll"),
+    path("contacts/<int:pk>/enroll/forecast/", enroll.forecast_partial, name="forecast"),
+    path("companies/", companies.company_list, name="companies"),
+    path("companies/<int:pk>/", companies.company_record, name="company"),
+]

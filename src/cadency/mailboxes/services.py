@@ -36,6 +36,12 @@ class MailboxCheck:
         return self.smtp_ok and self.imap_ok and self.sent_folder_ok
 
 
+class MailboxCheckFailed(MailboxError):
+    def __init__(self, check: MailboxCheck) -> None:
+        super().__init__("the connection test failed: " + "; ".join(check.errors))
+        self.check = check
+
+
 def add_mailbox(
     *,
     user: User,
@@ -55,7 +61,9 @@ def add_mailbox(
     daily_limit: int = 500,
     per_minute_limit: int = 20,
     time_zone: str = "UTC",
+    check: bool = False,
 ) -> Mailbox:
+    """Save a mailbox. With ``check``, log in first and save nothing if that fails."""
     try:
         address = normalize_email(email)
     except InvalidAddress as exc:
@@ -85,6 +93,13 @@ def add_mailbox(
         time_zone=time_zone,
     )
     mailbox.set_secret(secret)
+    if check:
+        # Tested before any write, so no database lock is held during the network calls.
+        result = test_connection(mailbox)
+        if not result.ok:
+            raise MailboxCheckFailed(result)
+        mailbox.health = Health.OK
+        mailbox.last_checked_at = timezone.now()
     with transaction.atomic():
         mailbox.save()
         record_event(
@@ -103,7 +118,19 @@ def _credential_kind(mailbox: Mailbox) -> str:
 
 
 def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
-    """Log in to SMTP and IMAP and open the Sent folder; record the mailbox's health."""
+    """Test the connection and record the mailbox's health."""
+    result = test_connection(mailbox)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        health=Health.OK if result.ok else Health.FAILING,
+        last_error="; ".join(result.errors),
+        last_checked_at=timezone.now(),
+    )
+    mailbox.refresh_from_db()
+    return result
+
+
+def test_connection(mailbox: Mailbox) -> MailboxCheck:
+    """Log in to SMTP and IMAP and open the Sent folder. Touches no database row."""
     errors: list[str] = []
     smtp_ok = imap_ok = sent_ok = False
     try:
@@ -138,11 +165,45 @@ def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
         )
     except (OSError, imaplib.IMAP4.error) as exc:
         errors.append(f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: {exc}")
-    result = MailboxCheck(smtp_ok, imap_ok, sent_ok, errors)
-    Mailbox.objects.filter(pk=mailbox.pk).update(
-        health=Health.OK if result.ok else Health.FAILING,
-        last_error="; ".join(errors),
-        last_checked_at=timezone.now(),
-    )
+    return MailboxCheck(smtp_ok, imap_ok, sent_ok, errors)
+
+
+LIMIT_FIELDS = {
+    "daily_limit": "Daily send limit",
+    "per_minute_limit": "Per-minute send limit",
+    "time_zone": "Time zone",
+}
+
+
+def update_mailbox_limits(
+    *, mailbox: Mailbox, actor: User, daily_limit: int, per_minute_limit: int, time_zone: str
+) -> list[str]:
+    """Change a mailbox's send limits and time zone; returns the changes, as sentences."""
+    if daily_limit < 1 or per_minute_limit < 1:
+        raise MailboxError("send limits must be at least 1")
+    if resolve_zone(time_zone).key != time_zone:
+        raise MailboxError(f"unknown time zone {time_zone!r}")
+    after = {
+        "daily_limit": daily_limit,
+        "per_minute_limit": per_minute_limit,
+        "time_zone": time_zone,
+    }
+    before = {name: getattr(mailbox, name) for name in LIMIT_FIELDS}
+    changes = [
+        f"{label} {before[name]} → {after[name]}"
+        for name, label in LIMIT_FIELDS.items()
+        if before[name] != after[name]
+    ]
+    if not changes:
+        return []
+    with transaction.atomic():
+        Mailbox.objects.filter(pk=mailbox.pk).update(**after)
+        record_event(
+            kind="mailbox_limits_changed",
+            actor=actor,
+            sentence=f"{actor.display_name} changed the mailbox {mailbox.email}: "
+            f"{'; '.join(changes)}.",
+            data={"mailbox": mailbox.pk, "before": before, "after": after},
+        )
     mailbox.refresh_from_db()
-    return result
+    return changes

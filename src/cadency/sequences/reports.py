@@ -1,18 +1,27 @@
 """Sequence reports (SPEC §5): computed from history, so unenrolling never changes them.
 
-Replies, meetings, bounces and unsubscribes are attributed to the last step
-that was sent to the enrollment before it ended.
+Step runs, ended enrollments and ledger events are never deleted or rewritten;
+a manual unenrollment only cancels runs that had not run, which no count reads,
+and adds one to ``unenrolled_by_reason["manual"]``.
+
+A step counts as executed ("sent") once its email left or was refused at SMTP
+time (bounced), or its task was created. Replies, meetings, bounces and
+unsubscribes are attributed to the last step executed for the enrollment before
+it ended; an enrollment that ended before any step ran has no step to count in.
 """
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from cadency.ledger.models import Event
 from cadency.sequences.models import (
     Enrollment,
     EnrollmentStatus,
     Sequence,
+    Step,
+    StepKind,
     StepRun,
     StepRunState,
     UnenrollReason,
@@ -26,7 +35,9 @@ REPLY_REASONS = (
     UnenrollReason.COMPANY_REPLIED,
 )
 DELIVERED_STATES = (StepRunState.ACCEPTED, StepRunState.SENT, StepRunState.DONE)
-EXECUTED_STATES = (*DELIVERED_STATES, StepRunState.BOUNCED)
+# A task step with "pause until complete" stays task_open once its task exists
+# (unenrolling does not change that state), so it counts like a done task.
+EXECUTED_STATES = (*DELIVERED_STATES, StepRunState.BOUNCED, StepRunState.TASK_OPEN)
 
 
 def rate(part: int, whole: int) -> float:
@@ -34,12 +45,20 @@ def rate(part: int, whole: int) -> float:
 
 
 def with_summary(sequences: QuerySet[Sequence]) -> QuerySet[Sequence]:
-    """The Manage tab's counts in one query: status counts and outcome counts."""
+    """The Manage tab's counts in one query: steps, status counts and outcome counts."""
 
     def count(**where: object) -> Count:
         return Count("enrollments", filter=Q(**{f"enrollments__{k}": v for k, v in where.items()}))
 
+    current_steps = (
+        Step.objects.filter(sequence=OuterRef("pk"), version=OuterRef("current_version"))
+        .order_by()
+        .values("sequence")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
     return sequences.annotate(
+        step_count=Coalesce(Subquery(current_steps, output_field=IntegerField()), 0),
         enrolled_count=Count("enrollments"),
         active_count=count(status=EnrollmentStatus.ACTIVE),
         paused_count=count(status=EnrollmentStatus.PAUSED),
@@ -48,6 +67,23 @@ def with_summary(sequences: QuerySet[Sequence]) -> QuerySet[Sequence]:
         replied_count=count(reason__in=REPLY_REASONS),
         meeting_count=count(reason=UnenrollReason.MEETING_BOOKED),
         bounced_count=count(reason=UnenrollReason.BOUNCED),
+    )
+
+
+@dataclass(frozen=True)
+class SummaryRates:
+    reply: float
+    meeting: float
+    bounce: float
+
+
+def summary_rates(sequence: Sequence) -> SummaryRates:
+    """Rates of a sequence annotated by ``with_summary``, per enrollment."""
+    enrolled: int = getattr(sequence, "enrolled_count", 0)
+    return SummaryRates(
+        reply=rate(getattr(sequence, "replied_count", 0), enrolled),
+        meeting=rate(getattr(sequence, "meeting_count", 0), enrolled),
+        bounce=rate(getattr(sequence, "bounced_count", 0), enrolled),
     )
 
 
@@ -67,6 +103,10 @@ class StepFunnel:
     def rate(self, name: str) -> float:
         return rate(getattr(self, name), self.sent)
 
+    @property
+    def is_email(self) -> bool:
+        return self.kind == StepKind.AUTOMATED_EMAIL
+
 
 @dataclass
 class Performance:
@@ -78,6 +118,23 @@ class Performance:
     def sent(self) -> int:
         return sum(step.sent for step in self.steps)
 
+    @property
+    def emails_sent(self) -> int:
+        return sum(step.sent for step in self.steps if step.is_email)
+
+    @property
+    def unenrolled(self) -> int:
+        return sum(self.unenrolled_by_reason.values())
+
+    @property
+    def replied(self) -> int:
+        """Every enrollment a person's answer ended, even before any step ran."""
+        return sum(self.unenrolled_by_reason.get(reason, 0) for reason in REPLY_REASONS)
+
+    @property
+    def meetings(self) -> int:
+        return self.unenrolled_by_reason.get(UnenrollReason.MEETING_BOOKED, 0)
+
 
 OUTCOME_BY_REASON = {
     **{reason.value: "replied" for reason in REPLY_REASONS},
@@ -88,18 +145,27 @@ OUTCOME_BY_REASON = {
 
 
 def performance(sequence: Sequence) -> Performance:
+    # The current version names the steps; a position only older versions had
+    # (enrollments keep their version) is named by the newest version that had it.
+    names: dict[int, Step] = {}
+    for step in sequence.steps.filter(version__lte=sequence.current_version).order_by(
+        "-version", "position"
+    ):
+        names.setdefault(step.position, step)
     steps = {
-        step.position: StepFunnel(step.position, step.kind, step.subject)
-        for step in sequence.current_steps()
+        position: StepFunnel(position, step.kind, step.subject)
+        for position, step in names.items()
+        if step.version == sequence.current_version
     }
 
     def funnel(position: int) -> StepFunnel:
         if position not in steps:
-            steps[position] = StepFunnel(position, "", "")
+            named = names.get(position)
+            kind, subject = (named.kind, named.subject) if named else ("", "")
+            steps[position] = StepFunnel(position, kind, subject)
         return steps[position]
 
     runs = StepRun.objects.filter(enrollment__sequence=sequence)
-    # "Sent" counts attempts that left or were refused at SMTP time (bounced).
     for position, n in (
         runs.filter(state__in=EXECUTED_STATES)
         .values_list("position")

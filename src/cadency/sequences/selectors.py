@@ -3,9 +3,11 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from cadency.accounts.models import User
+from cadency.accounts.permissions import actionable
 from cadency.contacts.models import Contact
 from cadency.mailboxes.models import Mailbox
 from cadency.sequences.models import (
@@ -19,6 +21,7 @@ from cadency.sequences.models import (
 )
 from cadency.sequences.models.enrollment import OPEN_STATUSES
 from cadency.sequences.services import scheduling
+from cadency.sequences.services.templates import MissingToken, TemplateError, render
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,36 @@ def enrollment_rows(enrollments: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
     )
 
 
+def actionable_open(enrollments: QuerySet[Enrollment], actor: User) -> QuerySet[Enrollment]:
+    """The open enrollments of a selection that the actor may end (what a bulk unenroll ends)."""
+    return actionable(enrollments, actor).filter(status__in=OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class UnenrollPlan:
+    """A bulk unenroll before it runs: what it will end and what it will leave, and why."""
+
+    to_end: list[int]  # open, and the actor may act on them
+    already_ended: int  # finished or unenrolled
+    others: int  # open, but made by another user and the actor is a rep
+
+    @property
+    def selected(self) -> int:
+        return len(self.to_end) + self.already_ended + self.others
+
+
+def plan_unenroll(enrollments: QuerySet[Enrollment], actor: User) -> UnenrollPlan:
+    counts = enrollments.aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES))
+    )
+    to_end = list(actionable_open(enrollments, actor).order_by("pk").values_list("pk", flat=True))
+    return UnenrollPlan(
+        to_end=to_end,
+        already_ended=counts["total"] - counts["open"],
+        others=counts["open"] - len(to_end),
+    )
+
+
 def open_enrollment_of(contact: Contact) -> Enrollment | None:
     return (
         contact.enrollments.filter(status__in=OPEN_STATUSES)
@@ -90,8 +123,17 @@ def scheduled_runs(
         runs = runs.filter(enrollment__enrolled_by_id=user_id)
     if sequence_id is not None:
         runs = runs.filter(enrollment__sequence_id=sequence_id)
+    return scheduled_rows(runs)
+
+
+def scheduled_rows(runs: QuerySet[StepRun]) -> QuerySet[StepRun]:
+    """What a table of scheduled steps shows, fetched in one query, soonest first."""
     return runs.select_related(
-        "step", "enrollment__contact", "enrollment__sequence", "enrollment__enrolled_by"
+        "step",
+        "enrollment__contact__company",
+        "enrollment__sequence",
+        "enrollment__enrolled_by",
+        "enrollment__mailbox",
     ).order_by("due_at", "pk")
 
 
@@ -131,3 +173,17 @@ def forecast(
         result.append(ForecastStep(step.position, step.kind, step.subject, due, str(policy.tz)))
         when = due
     return result
+
+
+def run_summary(run: StepRun) -> str:
+    """What a run sends or asks: its subject or task title, personalised for the contact."""
+    if run.subject:
+        return run.subject
+    step, enrollment = run.step, run.enrollment
+    text = step.subject if step.kind == StepKind.AUTOMATED_EMAIL else step.task_title
+    if not text:
+        return "(a follow-up in the same thread)" if step.kind == StepKind.AUTOMATED_EMAIL else ""
+    try:
+        return render(text, contact=enrollment.contact, sender=enrollment.enrolled_by)
+    except (MissingToken, TemplateError):
+        return text

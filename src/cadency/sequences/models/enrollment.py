@@ -79,6 +79,8 @@ class Enrollment(models.Model):
         indexes = [
             models.Index(fields=["sequence", "status"]),
             models.Index(fields=["enrolled_by", "status"]),
+            # The Enrollments tab pages through a sequence newest first.
+            models.Index(fields=["sequence", "-started_at", "-id"], name="enrollment_seq_started"),
         ]
 
     def __str__(self) -> str:

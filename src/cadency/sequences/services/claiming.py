@@ -277,10 +277,7 @@ def thread_for(enrollment: Enrollment, run: StepRun) -> Thread | None:
 
 def send_quota(mailbox: Mailbox, enrollment: Enrollment, now: dt.datetime) -> Quota:
     """What is left of the mailbox's per-minute and daily limits (the day is the mailbox's)."""
-    mailbox_zone = scheduling.resolve_zone(mailbox.time_zone)
-    local_midnight = dt.datetime.combine(
-        now.astimezone(mailbox_zone).date(), dt.time(0), tzinfo=mailbox_zone
-    )
+    local_midnight = scheduling.day_start(now, scheduling.resolve_zone(mailbox.time_zone))
     minute_ago = now - dt.timedelta(minutes=1)
     counts = StepRun.objects.filter(
         mailbox=mailbox,

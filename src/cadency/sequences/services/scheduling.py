@@ -108,6 +108,11 @@ def follow_up_due(
     return next_send_time(add_delay(previous, amount, unit, policy.tz), policy)
 
 
+def day_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Midnight of ``now``'s day in ``tz`` (a mailbox's day for its daily limit)."""
+    return dt.datetime.combine(now.astimezone(tz).date(), dt.time(0), tzinfo=tz)
+
+
 def next_day_start(now: dt.datetime, policy: SendPolicy) -> dt.datetime:
     """The window opening on the next allowed day (daily send limit reached)."""
     local_midnight = dt.datetime.combine(

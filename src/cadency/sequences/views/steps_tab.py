@@ -5,7 +5,7 @@ open enrollments keep theirs). Only the owner, a manager or an admin may edit.
 """
 
 from django.contrib import messages
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cadency.accounts.models import User
-from cadency.accounts.permissions import may_act_on
+from cadency.accounts.permissions import check_may_manage_sequence, may_manage_sequence
 from cadency.contacts.models import Contact
 from cadency.sequences.forms.steps import NewStepForm, PreviewForm, StepForm
 from cadency.sequences.models import Sequence
@@ -48,15 +48,7 @@ def get_sequence(sequence_id: int) -> Sequence:
 
 
 def may_edit(user: User, sequence: Sequence) -> bool:
-    return may_act_on(user, sequence.owner_id) and sequence.archived_at is None
-
-
-def check_may_edit(user: User, sequence: Sequence) -> None:
-    if not may_act_on(user, sequence.owner_id):
-        raise PermissionDenied(
-            f"«{sequence.name}» belongs to {sequence.owner.display_name}; "
-            f"a {user.role} may only edit their own sequences"
-        )
+    return may_manage_sequence(user, sequence) and sequence.archived_at is None
 
 
 def steps_url(sequence: Sequence, position: int | None = None) -> str:
@@ -172,7 +164,7 @@ def refuse_deleted(request: HttpRequest, sequence: Sequence) -> HttpResponse | N
 def new_step(request: HttpRequest, sequence_id: int) -> HttpResponse:
     sequence = get_sequence(sequence_id)
     user = signed_in(request)
-    check_may_edit(user, sequence)
+    check_may_manage_sequence(user, sequence)
     if refused := refuse_deleted(request, sequence):
         return refused
     specs = current_specs(sequence)
@@ -210,7 +202,7 @@ def new_step(request: HttpRequest, sequence_id: int) -> HttpResponse:
 def edit_step(request: HttpRequest, sequence_id: int, position: int) -> HttpResponse:
     sequence = get_sequence(sequence_id)
     user = signed_in(request)
-    check_may_edit(user, sequence)
+    check_may_manage_sequence(user, sequence)
     if refused := refuse_deleted(request, sequence):
         return refused
     specs = current_specs(sequence)
@@ -260,7 +252,7 @@ def step_action(
     """Move a step ("up" or "down") or delete it (""); errors come back as a message."""
     sequence = get_sequence(sequence_id)
     user = signed_in(request)
-    check_may_edit(user, sequence)
+    check_may_manage_sequence(user, sequence)
     version = posted_version(request)
     offset = {"up": -1, "down": 1, "": 0}[direction]
     try:

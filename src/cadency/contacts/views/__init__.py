@@ -1,0 +1,1 @@
+"""The contact and company pages, one module per page area."""
