@@ -13,6 +13,8 @@ BENCHMARKS = [
     ["send_throughput.py", "--database", "postgres"],
     ["reply_latency.py", "--database", "sqlite"],
     ["reply_latency.py", "--database", "postgres"],
+    ["pages.py", "--database", "sqlite"],
+    ["pages.py", "--database", "postgres"],
 ]
 
 
