@@ -116,3 +116,29 @@ def mailstack_or_none() -> MailStack | None:
         ca_file=env["CADENCY_TEST_CA_FILE"],
         password=env["CADENCY_TEST_MAIL_PASSWORD"],
     )
+
+
+@dataclass(frozen=True)
+class CalDavServer:
+    """The loopback Radicale: ``user`` and ``user2`` log in with ``password``."""
+
+    url: str
+    user: str
+    user2: str
+    password: str
+
+
+@cache
+def caldav_or_none() -> CalDavServer | None:
+    stack = mailstack_or_none()
+    if stack is None:
+        return None
+    env = read_env(stack.base / "env")
+    if "CADENCY_TEST_CALDAV_URL" not in env:
+        return None
+    return CalDavServer(
+        url=env["CADENCY_TEST_CALDAV_URL"],
+        user=env["CADENCY_TEST_CALDAV_USER"],
+        user2=env["CADENCY_TEST_CALDAV_USER2"],
+        password=env["CADENCY_TEST_CALDAV_PASSWORD"],
+    )

@@ -8,6 +8,7 @@ messages and leaves them in the mailboxes; --skip-restart skips stopping and
 restarting Postfix and Dovecot with smtp.sh and imap.sh.
 """
 
+import base64
 import imaplib
 import json
 import os
@@ -477,6 +478,78 @@ def check_postgres(s):
     return "role cadency can CREATE DATABASE"
 
 
+def caldav_request(url, user, password, method="PROPFIND", body=b"", headers=None):
+    """One WebDAV request with Basic auth; returns (status, body text)."""
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(url, data=body or None, method=method)  # noqa: S310
+    request.add_header("Authorization", f"Basic {auth}")
+    for name, value in (headers or {"Depth": "0"}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+@check(
+    "Radicale (CalDAV) on 5232: rep@ and rep2@ log in, a wrong password gets 401, "
+    "a calendar and an event can be created, free-busy answers"
+)
+def check_caldav(s):
+    url = s.env["CADENCY_TEST_CALDAV_URL"]
+    user, password = s.env["CADENCY_TEST_CALDAV_USER"], s.env["CADENCY_TEST_CALDAV_PASSWORD"]
+    status, body = caldav_request(url, user, password)
+    assert status == 207 and "current-user-principal" in body, (status, body[:200])
+    status, _ = caldav_request(url, s.env["CADENCY_TEST_CALDAV_USER2"], password)
+    assert status == 207, status
+    status, _ = caldav_request(url, user, "wrong-password")
+    assert status == 401, status
+    calendar = f"{url}{user}/check-{uuid.uuid4().hex[:8]}/"
+    status, body = caldav_request(calendar, user, password, "MKCALENDAR")
+    assert status == 201, (status, body[:200])
+    try:
+        event = "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//Cadency//check.py//EN",
+                "BEGIN:VEVENT",
+                "UID:check@example.test",
+                "DTSTAMP:20300101T090000Z",
+                "DTSTART:20300101T100000Z",
+                "DTEND:20300101T103000Z",
+                "SUMMARY:check",
+                "END:VEVENT",
+                "END:VCALENDAR",
+                "",
+            ]
+        )
+        status, _ = caldav_request(
+            f"{calendar}check.ics",
+            user,
+            password,
+            "PUT",
+            event.encode(),
+            {"Content-Type": "text/calendar"},
+        )
+        assert status == 201, status
+        query = (
+            '<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<C:time-range start="20300101T000000Z" end="20300102T000000Z"/>'
+            "</C:free-busy-query>"
+        )
+        status, body = caldav_request(
+            calendar, user, password, "REPORT", query.encode(), {"Depth": "1"}
+        )
+        assert status == 200 and "20300101T100000Z/20300101T103000Z" in body, (status, body)
+        status, _ = caldav_request(calendar, s.env["CADENCY_TEST_CALDAV_USER2"], password)
+        assert status in (403, 404), f"rep2 read rep's calendar: {status}"
+    finally:
+        caldav_request(calendar, user, password, "DELETE")
+    return "PROPFIND 207, wrong password 401, MKCALENDAR + PUT + free-busy, owner only"
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) != 1:
@@ -498,6 +571,7 @@ def main():
         check_smtp_restart(s)
         check_imap_restart(s)
     check_postgres(s)
+    check_caldav(s)
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         sys.exit(1)

@@ -14,3 +14,4 @@ stop_postfix
 stop_dovecot
 stop_oauth2
 stop_postgres
+stop_radicale

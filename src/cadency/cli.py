@@ -13,6 +13,7 @@ COMMANDS = {
     "migrate": "apply database migrations",
     "user": "create, list or deactivate users",
     "mailbox": "add, test or list mailboxes",
+    "calendars": "connect, list or sync calendars (CalDAV, Google) for meetings and busy times",
     "contacts": "import contacts from CSV, list them",
     "sequence": "create a sequence from YAML/JSON, show, list or delete sequences",
     "enroll": "enroll a contact in a sequence",

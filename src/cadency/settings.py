@@ -22,6 +22,7 @@ CADENCY_BASE_URL = env_str("CADENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("
 # Seconds a step run may stay "sending" before the sweep checks whether it left.
 CADENCY_SENDING_STALE_SECONDS = env_int("CADENCY_SENDING_STALE_SECONDS", 120)
 CADENCY_SWEEP_INTERVAL_SECONDS = env_int("CADENCY_SWEEP_INTERVAL_SECONDS", 30)
+CADENCY_CALENDAR_SYNC_SECONDS = env_int("CADENCY_CALENDAR_SYNC_SECONDS", 60)
 CADENCY_SMTP_TIMEOUT_SECONDS = env_int("CADENCY_SMTP_TIMEOUT_SECONDS", 30)
 # A worker claims up to this many due emails of one mailbox at once, and sends
 # them over up to this many parallel SMTP connections per mailbox.
@@ -51,6 +52,8 @@ CADENCY_PRESEND_SYNC_SECONDS = env_int("CADENCY_PRESEND_SYNC_SECONDS", 0)
 CADENCY_WATCHER_LEASE_SECONDS = env_int("CADENCY_WATCHER_LEASE_SECONDS", 15)
 # Extra CA bundle trusted for mailbox TLS (self-hosted servers with a private CA).
 CADENCY_MAIL_CA_FILE = env_str("CADENCY_MAIL_CA_FILE", "")
+# A tracked click or open this soon after delivery is a security scanner's, not a person's.
+CADENCY_TRACKING_BOT_SECONDS = env_int("CADENCY_TRACKING_BOT_SECONDS", 10)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,8 +72,12 @@ INSTALLED_APPS = [
     "cadency.outbound",
     "cadency.inbound",
     "cadency.web",
+    "cadency.deals",
+    "cadency.meetings",
+    "cadency.calendars",
     "cadency.api",
     "cadency.demo",
+    "cadency.tracking",
 ]
 
 MIDDLEWARE = [

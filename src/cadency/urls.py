@@ -8,7 +8,11 @@ urlpatterns = [
     path("", include("cadency.contacts.urls")),
     path("", include("cadency.sequences.urls")),
     path("", include("cadency.mailboxes.urls")),
+    path("", include("cadency.calendars.urls")),
     path("", include("cadency.inbound.urls")),
+    path("", include("cadency.meetings.urls")),
+    path("", include("cadency.deals.urls")),
     path("", include("cadency.api.urls")),
     path("", include("cadency.demo.urls")),
+    path("", include("cadency.tracking.urls")),
 ]

@@ -178,7 +178,10 @@ def paths_of(data: Dataset) -> list[str]:
             *(f"{base}{tab}/" for tab in ("enrollments", "performance", "settings", "automation")),
         ]
     paths += [
+        "/deals/",
         "/tasks/",
+        "/meetings/links/",
+        "/calendars/",
         "/mailboxes/",
         f"/mailboxes/{data.mailbox.pk}/",
         "/inbound/",

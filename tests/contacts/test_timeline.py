@@ -146,12 +146,12 @@ def test_a_step_task_is_one_entry_not_two() -> None:
     assert [e.event_kind for e in task.events] == ["task_created"]
 
 
-def test_it_costs_four_queries_however_long_the_history(django_assert_num_queries: Any) -> None:
+def test_it_costs_five_queries_however_long_the_history(django_assert_num_queries: Any) -> None:
     alice, _ = rep()
     jane = make_contact("jane@acme.test")
     for _ in range(3):
         history(alice, jane)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         entries = contact_timeline(jane)
     assert len(of_kind(entries, InboundEmail)) == 6
 

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from cadency.accounts.models import ApiToken, User
 from cadency.accounts.tokens import revoke_token
+from cadency.web.requests import signed_in_user
 
 
 @admin.register(User)
@@ -26,8 +27,7 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Revoke the selected tokens")
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        actor = request.user
-        assert isinstance(actor, User)
+        actor = signed_in_user(request)
         revoked = sum(revoke_token(token=token, actor=actor) for token in queryset)
         self.message_user(request, f"Revoked {revoked} token(s).")
 

@@ -6,9 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cadency.accounts.models import ApiToken, User
+from cadency.accounts.models import ApiToken
 from cadency.accounts.tokens import NAME_MAX_LENGTH, IssuedToken, TokenError, create_token
 from cadency.accounts.tokens import revoke_token as revoke
+from cadency.web.requests import signed_in_user
 
 
 class TokenForm(forms.Form):
@@ -17,12 +18,6 @@ class TokenForm(forms.Form):
         strip=True,
         help_text="What the token is for, e.g. “CRM sync”.",
     )
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def account_page(

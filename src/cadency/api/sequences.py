@@ -43,6 +43,8 @@ class SettingsOut(Schema):
     unenroll_same_company: bool
     task_reminders: bool
     pause_on_out_of_office: bool
+    track_clicks: bool
+    track_opens: bool
 
 
 class EnrollmentCounts(Schema):
@@ -106,6 +108,8 @@ class SequenceOut(Schema):
             "unenroll_same_company": obj.unenroll_same_company,
             "task_reminders": obj.task_reminders,
             "pause_on_out_of_office": obj.pause_on_out_of_office,
+            "track_clicks": obj.track_clicks,
+            "track_opens": obj.track_opens,
         }
 
     @staticmethod
@@ -140,6 +144,8 @@ class SettingsIn(Schema):
     unenroll_same_company: BodyBool | None = None
     task_reminders: BodyBool | None = None
     pause_on_out_of_office: BodyBool | None = None
+    track_clicks: BodyBool | None = None
+    track_opens: BodyBool | None = None
 
 
 class StepIn(Schema):

@@ -134,25 +134,29 @@ TRACKED_FIELDS = (
 def record_contact_change(
     contact: Contact, before: dict[str, Any], created: bool, actor: User | None
 ) -> None:
-    who = actor.display_name if actor is not None else "Cadency"
     if created:
-        record_event(
-            kind="contact_created",
-            contact=contact,
-            actor=actor,
-            sentence=f"{who} created the contact {contact.email}.",
+        record_contact_event(
+            "contact_created", contact, actor, f"created the contact {contact.email}."
         )
         return
     changed = [name for name in TRACKED_FIELDS if getattr(contact, name) != before[name]]
     fields = ", ".join(changed)
     if changed:
-        record_event(
-            kind="contact_updated",
-            contact=contact,
-            actor=actor,
-            sentence=f"{who} changed the {fields.replace('_id', '')} of {contact.email}.",
+        record_contact_event(
+            "contact_updated",
+            contact,
+            actor,
+            f"changed the {fields.replace('_id', '')} of {contact.email}.",
             data={"fields": changed},
         )
+
+
+def record_contact_event(
+    kind: str, contact: Contact, actor: User | None, did: str, data: dict[str, Any] | None = None
+) -> None:
+    """A ledger event whose sentence is "<the actor, else Cadency> <did>"."""
+    who = actor.display_name if actor is not None else "Cadency"
+    record_event(kind=kind, contact=contact, actor=actor, sentence=f"{who} {did}", data=data)
 
 
 def add_alias(*, contact: Contact, email: str, actor: User | None = None) -> ContactEmail:
@@ -169,12 +173,11 @@ def add_alias(*, contact: Contact, email: str, actor: User | None = None) -> Con
         with transaction.atomic():
             alias, created = ContactEmail.objects.get_or_create(contact=contact, email=address)
             if created:
-                who = actor.display_name if actor is not None else "Cadency"
-                record_event(
-                    kind="alias_added",
-                    contact=contact,
-                    actor=actor,
-                    sentence=f"{who} added the address {address} to {contact.email}.",
+                record_contact_event(
+                    "alias_added",
+                    contact,
+                    actor,
+                    f"added the address {address} to {contact.email}.",
                     data={"email": address},
                 )
     except IntegrityError as exc:
@@ -198,12 +201,11 @@ def remove_alias(*, contact: Contact, email: str, actor: User | None) -> None:
         removed, _ = ContactEmail.objects.filter(contact=contact, email=address).delete()
         if not removed:
             raise ContactError(f"{address} is not an additional address of {contact.email}")
-        who = actor.display_name if actor is not None else "Cadency"
-        record_event(
-            kind="alias_removed",
-            contact=contact,
-            actor=actor,
-            sentence=f"{who} removed the address {address} from {contact.email}.",
+        record_contact_event(
+            "alias_removed",
+            contact,
+            actor,
+            f"removed the address {address} from {contact.email}.",
             data={"email": address},
         )
 

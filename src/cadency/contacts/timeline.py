@@ -1,10 +1,11 @@
-"""A contact's timeline: emails out and in, step runs, tasks and ledger events, newest first.
+"""A contact's timeline: emails out and in, step runs, tasks, meetings and ledger events,
+newest first.
 
-Four queries whatever the length of the history (one per source, each capped at
+Five queries whatever the length of the history (one per source, each capped at
 ``limit``). A ledger event that records one of the other entries (``email_sent``
-for a step run, ``task_created`` for a task, the effects of an inbound message)
-is attached to that entry instead of standing alone, so nothing shows twice and
-every sentence is still there.
+for a step run, ``task_created`` for a task, the effects of an inbound message,
+``meeting_logged`` for a meeting) is attached to that entry instead of standing
+alone, so nothing shows twice and every sentence is still there.
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from django.db.models import Q
 from cadency.contacts.models import Contact
 from cadency.inbound.models import InboundMessage
 from cadency.ledger.models import Event
+from cadency.meetings.models import MeetingAttendee
 from cadency.sequences.models import StepKind, StepRun, StepRunState, Task
 from cadency.sequences.selectors import run_summary
 
@@ -28,6 +30,7 @@ class EntryKind(StrEnum):
     EMAIL_IN = "email_in"
     STEP_RUN = "step_run"
     TASK = "task"
+    MEETING = "meeting"
     EVENT = "event"
 
 
@@ -123,7 +126,30 @@ class InboundEmail:
     events: tuple[LedgerEntry, ...] = ()
 
 
-TimelineEntry = OutboundEmail | InboundEmail | StepRunEntry | TaskEntry | LedgerEntry
+@dataclass(frozen=True)
+class MeetingEntry:
+    """A meeting the contact attends, shown when it takes place (past or upcoming)."""
+
+    kind: EntryKind = field(default=EntryKind.MEETING, init=False)
+    at: dt.datetime
+    meeting_id: int
+    title: str
+    ends_at: dt.datetime
+    time_zone: str
+    location: str
+    organizer: str
+    source: str
+    source_label: str
+    status: str
+    status_label: str
+    response: str
+    response_label: str
+    logged_at: dt.datetime
+    logged_by: str
+    events: tuple[LedgerEntry, ...] = ()
+
+
+TimelineEntry = OutboundEmail | InboundEmail | StepRunEntry | TaskEntry | MeetingEntry | LedgerEntry
 
 
 def contact_timeline(contact: Contact, *, limit: int = DEFAULT_LIMIT) -> list[TimelineEntry]:
@@ -152,6 +178,11 @@ def contact_timeline(contact: Contact, *, limit: int = DEFAULT_LIMIT) -> list[Ti
         .defer("raw")
         .order_by("-received_at", "-pk")[:limit]
     )
+    attendances = list(
+        MeetingAttendee.objects.filter(contact=contact)
+        .select_related("meeting__organizer", "meeting__created_by")
+        .order_by("-meeting__starts_at", "-meeting_id", "pk")[:limit]
+    )
     folded = _Folder(events)
     entries: list[TimelineEntry] = [_task_entry(t, folded.take("task", t.pk)) for t in tasks]
     tasked_runs = {t.step_run_id for t in tasks if t.step_run_id is not None}
@@ -161,6 +192,13 @@ def contact_timeline(contact: Contact, *, limit: int = DEFAULT_LIMIT) -> list[Ti
             continue
         entries.append(_run_entry(run, attached))
     entries += [_inbound_entry(m, folded.take("inbound_message", m.pk)) for m in messages]
+    shown: set[int] = set()
+    for attendance in attendances:  # attending with two of its addresses: still one entry
+        if attendance.meeting_id not in shown:
+            shown.add(attendance.meeting_id)
+            entries.append(
+                _meeting_entry(attendance, folded.take("meeting", attendance.meeting_id))
+            )
     entries += folded.remaining()
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
@@ -169,7 +207,7 @@ def contact_timeline(contact: Contact, *, limit: int = DEFAULT_LIMIT) -> list[Ti
 class _Folder:
     """Ledger events, handed out to the entry they record; the rest stand alone."""
 
-    KEYS = ("task", "step_run", "inbound_message")
+    KEYS = ("task", "step_run", "inbound_message", "meeting")
 
     def __init__(self, events: list[tuple[dict[str, Any], LedgerEntry]]) -> None:
         self._events = [entry for _, entry in events]
@@ -298,4 +336,26 @@ def _inbound_entry(message: InboundMessage, events: tuple[LedgerEntry, ...]) -> 
         relabeled_by=message.relabeled_by.display_name if message.relabeled_by else "",
         enrollment_id=message.enrollment_id,
         events=tuple(e for e in events if e.sentence != sentence),
+    )
+
+
+def _meeting_entry(attendance: MeetingAttendee, events: tuple[LedgerEntry, ...]) -> MeetingEntry:
+    meeting = attendance.meeting
+    return MeetingEntry(
+        at=meeting.starts_at,
+        meeting_id=meeting.pk,
+        title=meeting.title,
+        ends_at=meeting.ends_at,
+        time_zone=meeting.time_zone,
+        location=meeting.location,
+        organizer=meeting.organizer.display_name,
+        source=meeting.source,
+        source_label=meeting.get_source_display(),
+        status=meeting.status,
+        status_label=meeting.get_status_display(),
+        response=attendance.response,
+        response_label=attendance.get_response_display(),
+        logged_at=meeting.logged_at,
+        logged_by=meeting.created_by.display_name if meeting.created_by else "",
+        events=events,
     )

@@ -3,12 +3,12 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from cadency.contacts.models import Contact
 from cadency.demo.as_contact import Answer, DemoMailError, send_as_contact
+from cadency.web.redirects import redirect_back
 
 # The contact record shows this tag's message and reloads itself once, so the
 # watcher's decision appears without touching the page.
@@ -48,13 +48,4 @@ def answer_as_contact(request: HttpRequest, pk: int, answer: Answer) -> HttpResp
             sender=original.to_email, mailbox=original.enrollment.mailbox.email
         )
         messages.success(request, text, extra_tags=SENT_TAG)
-    return back_to_contact(request, contact)
-
-
-def back_to_contact(request: HttpRequest, contact: Contact) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(f"/contacts/{contact.pk}/")
+    return redirect_back(request, f"/contacts/{contact.pk}/")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cadency.accounts.models import User
 from cadency.contacts.models import Contact, Suppression, SuppressionReason
+from cadency.inbound.calendar_replies import record_answer
 from cadency.inbound.decisions import Action, Decision, Effect
 from cadency.inbound.models import InboundMessage, ScheduledResume
 from cadency.ledger.services import record_event
@@ -154,6 +155,16 @@ def carry_out(message: InboundMessage, effect: Effect, *, actor: User | None, no
         case Action.TIMELINE:
             to_ledger("message_received")
             return result(effect, outcome="recorded")
+        case Action.MEETING_ANSWER:
+            recorded = record_answer(
+                message,
+                effect.data,
+                enrollment=enrollment,
+                books=effect.reason is not None,
+                sentence=sentence,
+                actor=actor,
+            )
+            return result(effect, outcome=recorded.outcome, detail=recorded.detail)
     raise AssertionError(f"unhandled action {effect.action}")  # pragma: no cover
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 
+from cadency.inbound.calendar_replies import Course
 from cadency.inbound.classification import Classification, Flag, Label
 from cadency.inbound.identity import (
     BounceTarget,
@@ -42,6 +43,13 @@ class Action(StrEnum):
     PAUSE = "pause"
     FLAG = "flag"  # a fact about the contact the rep should see
     TIMELINE = "timeline"  # record the message on the contact's timeline
+    # record a contact's answer to an invitation on its meeting; with ``reason``
+    # (meeting_booked) the meetings rules end the enrollment (``calendar_replies``)
+    MEETING_ANSWER = "meeting_answer"
+
+
+# Effects that settle their enrollment: no later rule acts on it.
+CLAIMING = (Action.UNENROLL, Action.MEETING_ANSWER)
 
 
 class BounceKind(StrEnum):
@@ -122,6 +130,13 @@ class Facts:
         if ident.sender is not None:
             return ident.sender.contact_name
         return ident.from_name or ident.from_address or "someone"
+
+    @property
+    def person_answered(self) -> bool:
+        """A person's message or meeting answer; a decline or tentative answer without a
+        note to the enrolling user's invitation is not a conversation (calendar_replies)."""
+        answer = self.identification.calendar
+        return self.label.is_human and not (answer and answer.course == Course.CONTINUES)
 
     @property
     def concerned(self) -> EnrollmentFacts | None:
@@ -327,9 +342,32 @@ def rule_soft_bounce(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
 # --- a person answered ------------------------------------------------------------
 
 
+def rule_meeting_answer(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
+    """A contact's answer to an invitation (METHOD:REPLY): see ``calendar_replies``."""
+    answer = facts.identification.calendar
+    course = answer.course if answer and facts.label == Label.CALENDAR_REPLY else None
+    if answer is None or course is None:
+        return []
+    enrollment = answer.enrollment if course != Course.RECORDED else None
+    if enrollment is not None and enrollment.id in claimed:
+        return []
+    return [
+        Effect(
+            Action.MEETING_ANSWER,
+            f"meeting_{answer.response}",
+            answer.sentence(facts.at),
+            enrollment_id=enrollment.id if enrollment else None,
+            contact_id=answer.contact.contact_id if answer.contact else None,
+            reason=UnenrollReason.MEETING_BOOKED if course == Course.BOOKS else None,
+            match=answer.match,
+            data=answer.data(),
+        )
+    ]
+
+
 def _thread_open(facts: Facts, claimed: frozenset[int]) -> EnrollmentFacts | None:
     thread = facts.identification.thread
-    if not facts.label.is_human or thread is None:
+    if not facts.person_answered or thread is None:
         return None
     if not thread.enrollment.is_open or thread.enrollment.id in claimed:
         return None
@@ -404,7 +442,7 @@ def _sender_open(facts: Facts, claimed: frozenset[int]) -> EnrollmentFacts | Non
     """The sender contact's open enrollment, made by the user who received the message."""
     ident = facts.identification
     enrollment = ident.sender_enrollment
-    if not facts.label.is_human or ident.sender is None or enrollment is None:
+    if not facts.person_answered or ident.sender is None or enrollment is None:
         return None
     if not enrollment.is_open or enrollment.id in claimed:
         return None
@@ -472,7 +510,7 @@ def rule_emailed_from_alias(facts: Facts, claimed: frozenset[int]) -> list[Effec
 def rule_company_replied(facts: Facts, claimed: frozenset[int]) -> list[Effect]:
     ident = facts.identification
     key = ident.sender_company
-    if not facts.label.is_human or key is None or ident.internal:
+    if not facts.person_answered or key is None or ident.internal:
         return []
     who = f"{facts.sender_label} ({ident.from_address})"
     company = key.label or key.domain or "the same company"
@@ -604,6 +642,16 @@ RULES: tuple[Rule, ...] = (
         rule_soft_bounce,
     ),
     Rule(
+        "meeting_answer",
+        "a contact's calendar reply (METHOD:REPLY) to an invitation: accepted, and the "
+        "meetings rules count it (the organizer is the enrolling user); or declined or "
+        "tentative without a note, to the enrolling user's invitation",
+        "accepted: the meeting accepted and unenroll `meeting_booked`; declined or tentative: "
+        "recorded, the enrollment continues; always: the answer on the meeting",
+        "the answering contact's open enrollment",
+        rule_meeting_answer,
+    ),
+    Rule(
         "replied",
         "a person (or a meeting answer) in the thread of a sequence email, from the enrolled "
         "address (any way of writing it)",
@@ -686,12 +734,12 @@ def decide(
         for effect in found:
             if effect.rule not in fired:
                 fired.append(effect.rule)
-            if effect.action == Action.UNENROLL and effect.enrollment_id is not None:
+            if effect.action in CLAIMING and effect.enrollment_id is not None:
                 claimed.add(effect.enrollment_id)
         effects += found
     effects = [
         replace(e, data={**facts.evidence(e.rule, e.match), **e.data})
-        if e.action == Action.UNENROLL
+        if e.action in CLAIMING
         else e
         for e in effects
     ]
@@ -707,6 +755,8 @@ def decide(
 
 def decision_code(facts: Facts, effects: list[Effect]) -> DecisionCode:
     actions = {e.action for e in effects}
+    if any(e.action == Action.MEETING_ANSWER and e.reason is not None for e in effects):
+        return DecisionCode.UNENROLLED
     for action, code in (
         (Action.UNENROLL, DecisionCode.UNENROLLED),
         (Action.ALERT_SEND_BLOCKED, DecisionCode.SEND_BLOCKED),  # it may pause, too

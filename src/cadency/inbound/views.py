@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,8 +26,9 @@ from cadency.inbound.selectors import visible_messages
 from cadency.ledger.models import Event
 from cadency.mailboxes.models import Mailbox
 from cadency.mailboxes.selectors import check_may_see, visible_mailboxes
-from cadency.mailboxes.views import signed_in
 from cadency.sequences.models import Enrollment
+from cadency.web.pagination import page_of
+from cadency.web.requests import signed_in_user
 
 PER_PAGE = 50
 SUMMARY_HEADERS = (
@@ -218,7 +218,7 @@ def relabel_outcome(message: InboundMessage) -> str:
 
 
 def message_list(request: HttpRequest) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     filters = InboundFilterForm(request.GET or None, mailboxes=visible_mailboxes(actor))
     found = filters.apply(
         visible_messages(actor)
@@ -226,7 +226,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
         .defer("raw")
         .order_by("-received_at", "-pk")
     )
-    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, found, per_page=PER_PAGE)
     return render(
         request,
         "inbound/list.html",
@@ -241,7 +241,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 
 def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     message = get_message(actor, message_id)
     evidence = as_dict(message.decision_evidence)
     classification = as_dict(message.classification)
@@ -265,7 +265,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 
 
 def raw_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message(signed_in(request), message_id)
+    message = get_message(signed_in_user(request), message_id)
     response = HttpResponse(bytes(message.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="inbound-{message.pk}.eml"'
     return response
@@ -273,7 +273,7 @@ def raw_message(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 def reprocess_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_message(signed_in(request), message_id)
+    message = get_message(signed_in_user(request), message_id)
     report = reprocess([message])
     message.refresh_from_db()
     if report.skipped:
@@ -291,7 +291,7 @@ def reprocess_message(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 def relabel_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     message = get_message(actor, message_id)
     try:
         changed = relabel(message=message, label=request.POST.get("label", ""), actor=actor)

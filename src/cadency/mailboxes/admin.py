@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from cadency.accounts.models import User
 from cadency.inbound.folders import FolderError, clean_folder_names, set_watched_folders
+from cadency.mailboxes.forms import CONNECTION_FIELDS
 from cadency.mailboxes.models import Mailbox
 
 
@@ -25,24 +26,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Mailbox
-        fields = (
-            "user",
-            "email",
-            "display_name",
-            "username",
-            "auth_method",
-            "smtp_host",
-            "smtp_port",
-            "smtp_security",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "sent_folder",
-            "sent_copy",
-            "daily_limit",
-            "per_minute_limit",
-            "time_zone",
-        )
+        fields = ("user", *CONNECTION_FIELDS, "time_zone")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,24 @@ from cadency.accounts.models import User
 from cadency.mailboxes.models import Mailbox
 from cadency.mailboxes.selectors import is_admin
 
+# What connects a mailbox and how it sends: the connect page and the admin both edit these.
+CONNECTION_FIELDS = (
+    "email",
+    "display_name",
+    "username",
+    "auth_method",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "imap_host",
+    "imap_port",
+    "imap_security",
+    "sent_folder",
+    "sent_copy",
+    "daily_limit",
+    "per_minute_limit",
+)
+
 
 @cache
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -44,22 +62,7 @@ class ConnectMailboxForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Mailbox
-        fields = (
-            "email",
-            "display_name",
-            "username",
-            "auth_method",
-            "smtp_host",
-            "smtp_port",
-            "smtp_security",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "sent_folder",
-            "sent_copy",
-            "daily_limit",
-            "per_minute_limit",
-        )
+        fields = CONNECTION_FIELDS
         labels = {
             "auth_method": "Sign-in method",
             "smtp_host": "SMTP host",

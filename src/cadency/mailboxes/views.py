@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cadency.accounts.models import User
@@ -47,14 +46,10 @@ from cadency.mailboxes.services import (
     check_mailbox,
     update_mailbox_limits,
 )
+from cadency.web.redirects import redirect_back
+from cadency.web.requests import signed_in_user
 
 # --- access -----------------------------------------------------------------------
-
-
-def signed_in(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware
-    return user
 
 
 def get_visible(actor: User, mailbox_id: int) -> Mailbox:
@@ -97,21 +92,11 @@ def mailbox_rows(actor: User, mailboxes: list[Mailbox], now: dt.datetime) -> lis
     ]
 
 
-def back(request: HttpRequest, default: str) -> HttpResponse:
-    """Return to the page the button was on (the ``next`` field), else ``default``."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
-
-
 # --- pages --------------------------------------------------------------------------
 
 
 def mailbox_list(request: HttpRequest) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     mailboxes = (
         visible_mailboxes(actor)
         .select_related("user", "lease")
@@ -132,7 +117,7 @@ def mailbox_list(request: HttpRequest) -> HttpResponse:
 
 
 def mailbox_detail(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     mailbox = get_visible(actor, mailbox_id)
     (row,) = mailbox_rows(actor, [mailbox], timezone.now())
     return render(request, "mailboxes/detail.html", {"row": row, "mailbox": mailbox})
@@ -163,7 +148,7 @@ def connect_mailbox(*, owner: User, data: dict[str, Any]) -> Mailbox:
 
 
 def connect(request: HttpRequest) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     form = ConnectMailboxForm(request.POST or None, actor=actor)
     if request.method == "POST" and form.is_valid():
         owner = form.cleaned_data.get("owner") or actor
@@ -200,7 +185,7 @@ def check_summary(check: MailboxCheck) -> str:
 
 @require_POST
 def test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     mailbox = get_visible(actor, mailbox_id)
     check = check_mailbox(mailbox)
     if check.ok:
@@ -209,11 +194,11 @@ def test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
         messages.error(request, f"{mailbox.email} failed its test: {check_summary(check)}.")
         for error in check.errors:
             messages.error(request, error)
-    return back(request, reverse("mailboxes:detail", args=[mailbox.pk]))
+    return redirect_back(request, reverse("mailboxes:detail", args=[mailbox.pk]))
 
 
 def edit_limits(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     mailbox = get_visible(actor, mailbox_id)
     check_may_edit(actor, mailbox)
     form = MailboxLimitsForm(request.POST or None, instance=mailbox)

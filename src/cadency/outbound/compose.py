@@ -47,6 +47,8 @@ class OutgoingEmail:
     message_id: str
     enrollment_id: int
     thread: Thread | None = None
+    # The HTML part's content; None: the body, escaped (tracking sets it: links, open image).
+    html_body: str | None = None
 
 
 def new_message_id(mailbox: Mailbox) -> str:
@@ -74,7 +76,8 @@ def build_message(email: OutgoingEmail) -> Message:
     footer = (
         f'<p style="color:#666;font-size:12px"><a href="{html.escape(link)}">Unsubscribe</a></p>'
     )
-    markup = f"<html><body>{text_to_html(email.body)}{footer}</body></html>"
+    content = text_to_html(email.body) if email.html_body is None else email.html_body
+    markup = f"<html><body>{content}{footer}</body></html>"
 
     message = MIMEMultipart("alternative", policy=BUILD_POLICY)
     message["From"] = formataddr((email.sender_name, email.mailbox.email), charset="utf-8")

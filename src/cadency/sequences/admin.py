@@ -4,9 +4,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from cadency.accounts.models import User
 from cadency.sequences.models import Enrollment, Sequence, Step, StepRun, Task, UnenrollReason
 from cadency.sequences.services.enrollment import unenroll_many
+from cadency.web.requests import signed_in_user
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -64,8 +64,7 @@ class EnrollmentAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Unenroll selected contacts", permissions=["unenroll"])
     def unenroll_selected(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
-        user = request.user
-        assert isinstance(user, User)
+        user = signed_in_user(request)
         allowed = (
             queryset if user.can_act_on_all_enrollments() else queryset.filter(enrolled_by=user)
         )

@@ -1,4 +1,4 @@
-"""The worker process: django-tasks-db's worker loop plus the periodic sweep."""
+"""The worker process: django-tasks-db's worker loop plus the periodic sweep and calendar sync."""
 
 import logging
 import os
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
+from cadency.calendars.periodic import CalendarSyncThread
 from cadency.sequences.services.recovery import sweep
 
 logger = logging.getLogger("cadency.worker")
@@ -37,6 +38,8 @@ class SweepThread(threading.Thread):
 def run_worker(*, interval: float = 0.2, sweep_interval: float | None = None) -> None:
     sweeper = SweepThread(sweep_interval or settings.CADENCY_SWEEP_INTERVAL_SECONDS)
     sweeper.start()
+    calendar_sync = CalendarSyncThread()
+    calendar_sync.start()
     worker = Worker(
         queue_names=["*"],
         interval=interval,
@@ -52,3 +55,4 @@ def run_worker(*, interval: float = 0.2, sweep_interval: float | None = None) ->
         worker.run()
     finally:
         sweeper.stopped.set()
+        calendar_sync.stopped.set()

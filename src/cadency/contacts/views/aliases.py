@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 from cadency.contacts import services
 from cadency.contacts.forms import AliasForm
 from cadency.contacts.services import ContactError
-from cadency.contacts.views.common import get_contact, signed_in_user
+from cadency.contacts.views.common import get_contact
 from cadency.contacts.views.contact_record import render_record
+from cadency.web.requests import signed_in_user
 
 DELETED = "This contact was deleted; its addresses can no longer change."
 

@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404, render
 
 from cadency.contacts.forms import CompanySearchForm
 from cadency.contacts.models import Company, CompanyDomain, Contact
-from cadency.contacts.views.common import listing_context, page_of
+from cadency.contacts.views.common import listing_context
 from cadency.sequences.models import Enrollment
 from cadency.sequences.models.enrollment import OPEN_STATUSES
+from cadency.web.pagination import page_of
 
 
 def search_companies(text: str) -> Q:

@@ -8,9 +8,10 @@ from django.shortcuts import render
 
 from cadency.contacts.forms import ContactFilterForm, EnrollmentState
 from cadency.contacts.models import Contact, ContactEmail
-from cadency.contacts.views.common import listing_context, page_of
+from cadency.contacts.views.common import listing_context
 from cadency.sequences.models import Enrollment
 from cadency.sequences.models.enrollment import OPEN_STATUSES
+from cadency.web.pagination import page_of
 
 
 def search_contacts(text: str) -> Q:

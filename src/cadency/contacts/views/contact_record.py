@@ -12,10 +12,11 @@ from cadency.accounts.permissions import may_act_on
 from cadency.contacts.forms import AliasForm
 from cadency.contacts.models import Contact, Suppression
 from cadency.contacts.timeline import DEFAULT_LIMIT, contact_timeline
-from cadency.contacts.views.common import get_contact, signed_in_user
+from cadency.contacts.views.common import get_contact
 from cadency.sequences.models import Enrollment, EnrollmentStatus, Step, StepRun, StepRunState
 from cadency.sequences.models.enrollment import OPEN_STATUSES
 from cadency.sequences.selectors import open_enrollment_of
+from cadency.web.requests import signed_in_user
 
 
 @dataclass(frozen=True)

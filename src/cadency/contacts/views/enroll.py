@@ -12,12 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cadency.contacts.forms import EnrollForm
 from cadency.contacts.models import Contact
-from cadency.contacts.views.common import get_contact, signed_in_user
+from cadency.contacts.views.common import get_contact
 from cadency.mailboxes.models import Mailbox
 from cadency.sequences.models import Enrollment, Sequence, StepKind, StepRunState
 from cadency.sequences.selectors import ForecastStep, forecast
 from cadency.sequences.services.enrollment import check_enrollable, contact_label, enroll
 from cadency.sequences.services.errors import EnrollmentRefused
+from cadency.web.requests import signed_in_user
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ class Sequence(models.Model):
     pause_on_out_of_office = models.BooleanField(
         default=False, help_text="Pause until the return date an out-of-office reply names."
     )
+    track_clicks = models.BooleanField(
+        default=False, help_text="Send links through signed redirects that count clicks."
+    )
+    track_opens = models.BooleanField(
+        default=False, help_text="Put a 1x1 image in the HTML part that counts opens."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True, help_text="Set when deleted.")

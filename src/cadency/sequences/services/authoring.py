@@ -23,6 +23,8 @@ SETTINGS_KEYS = {
     "unenroll_same_company",
     "task_reminders",
     "pause_on_out_of_office",
+    "track_clicks",
+    "track_opens",
 }
 STEP_KEYS = {
     "type",

@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from cadency.contacts.models import Suppression
 from cadency.ledger.services import record_event
 from cadency.mailboxes.models import Mailbox
+from cadency.meetings.links_in_email import add_enrollment_ref
 from cadency.outbound.compose import OutgoingEmail, Thread, message_bytes, new_message_id
 from cadency.outbound.models import SentMessage
 from cadency.sequences.models import (
@@ -36,6 +37,7 @@ from cadency.sequences.services.queue import enqueue_step_run
 from cadency.sequences.services.recording import advance
 from cadency.sequences.services.runs import ClaimedSend, RunOutcome
 from cadency.sequences.services.templates import MissingToken, render
+from cadency.tracking.links import with_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -230,22 +232,23 @@ def fix_message(enrollment: Enrollment, run: StepRun) -> SentMessage:
         # The contact changed since enrollment; send the text as written rather than nothing.
         logger.warning("step run %s: %s", run.pk, exc)
         subject, body = step.subject, step.body
+    body = add_enrollment_ref(body, enrollment.pk)
     run.message_id = new_message_id(enrollment.mailbox)
     thread = thread_for(enrollment, run)
     run.subject = f"Re: {thread.subject}" if thread else subject
-    raw = message_bytes(
-        OutgoingEmail(
-            mailbox=enrollment.mailbox,
-            sender_name=enrollment.mailbox.display_name or sender.display_name,
-            to_name=contact.full_name,
-            to_email=enrollment.email,
-            subject=subject,
-            body=body,
-            message_id=run.message_id,
-            enrollment_id=enrollment.pk,
-            thread=thread,
-        )
+    email = OutgoingEmail(
+        mailbox=enrollment.mailbox,
+        sender_name=enrollment.mailbox.display_name or sender.display_name,
+        to_name=contact.full_name,
+        to_email=enrollment.email,
+        subject=subject,
+        body=body,
+        message_id=run.message_id,
+        enrollment_id=enrollment.pk,
+        thread=thread,
     )
+    # Last: links are wrapped as they will be sent (after any other rewriting of the body).
+    raw = message_bytes(with_tracking(email, run_id=run.pk, send_settings=enrollment.send_settings))
     return SentMessage(
         step_run=run,
         enrollment=enrollment,

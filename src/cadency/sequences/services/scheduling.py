@@ -45,6 +45,8 @@ def sequence_settings_snapshot(sequence: Sequence) -> dict[str, Any]:
         "thread_follow_ups": sequence.thread_follow_ups,
         "pause_on_out_of_office": sequence.pause_on_out_of_office,
         "unenroll_same_company": sequence.unenroll_same_company,
+        "track_clicks": sequence.track_clicks,
+        "track_opens": sequence.track_opens,
     }
 
 

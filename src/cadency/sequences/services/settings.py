@@ -20,6 +20,8 @@ FLAGS = {
     "thread_follow_ups": "thread follow-ups",
     "unenroll_same_company": "same-company rule",
     "pause_on_out_of_office": "pause on out-of-office",
+    "track_clicks": "click tracking",
+    "track_opens": "open tracking",
 }
 EDITABLE = ("send_window_start", "send_window_end", "send_days", *FLAGS)
 

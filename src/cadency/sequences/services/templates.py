@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from cadency.accounts.models import User
 from cadency.contacts.models import Contact
+from cadency.meetings.links_in_email import first_active_link_url
 
 TOKEN = re.compile(
     r"""\{\{\s*(?P<name>[a-z_]+(?:\.[a-z0-9_]+)?)\s*(?:\|\s*"(?P<fallback>[^"]*)"\s*)?\}\}"""
@@ -16,7 +17,7 @@ TOKEN = re.compile(
 ANY_BRACES = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 CONTACT_FIELDS = {"first_name", "last_name", "full_name", "email"}
-SENDER_FIELDS = {"first_name", "last_name", "full_name", "email"}
+SENDER_FIELDS = {"first_name", "last_name", "full_name", "email", "meeting_link"}
 
 
 class TemplateError(Exception):
@@ -59,6 +60,8 @@ def token_value(name: str, *, contact: Contact, sender: User) -> str:
     if namespace == "company":
         return contact.company.name if contact.company else ""
     if namespace == "sender":
+        if field == "meeting_link":
+            return first_active_link_url(sender)
         return {
             "first_name": sender.first_name,
             "last_name": sender.last_name,

@@ -18,13 +18,9 @@ from cadency.sequences.selectors import run_summary, scheduled_rows, scheduled_r
 from cadency.sequences.services.authoring import SequenceSpecError, create_sequence
 from cadency.sequences.services.lifecycle import delete_sequence
 from cadency.sequences.services.scheduling import resolve_zone
-from cadency.sequences.views.display import (
-    kind_label,
-    paginate,
-    paginate_rows,
-    signed_in,
-    viewer_zone,
-)
+from cadency.sequences.views.display import kind_label, viewer_zone
+from cadency.web.pagination import page_and_rows, page_of
+from cadency.web.requests import signed_in_user
 
 # A new sequence starts with one harmless step (a task, so nothing is emailed)
 # that the Steps tab replaces.
@@ -43,10 +39,10 @@ class NewSequenceForm(forms.Form):
 
 
 def manage(request: HttpRequest) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     show_deleted = request.GET.get("deleted") == "1"
     sequences = Sequence.objects.filter(archived_at__isnull=not show_deleted)
-    page = paginate(request, with_summary(sequences).select_related("owner").order_by("name", "pk"))
+    page = page_of(request, with_summary(sequences).select_related("owner").order_by("name", "pk"))
     rows = [SequenceRow(s, summary_rates(s), may_manage_sequence(user, s)) for s in page]
     return render(
         request,
@@ -63,7 +59,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def create(request: HttpRequest) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     form = NewSequenceForm(request.POST)
     if form.is_valid():
         try:
@@ -83,7 +79,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def delete(request: HttpRequest, sequence_id: int) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     sequence = get_object_or_404(Sequence, pk=sequence_id)
     check_may_manage_sequence(user, sequence)
     if sequence.archived_at is not None:
@@ -122,13 +118,13 @@ class ScheduledRow:
 
 
 def scheduled(request: HttpRequest) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     form = ScheduledFilterForm(request.GET)
     chosen_user = chosen_sequence = None
     if form.is_valid():
         chosen_user = form.cleaned_data["user"]
         chosen_sequence = form.cleaned_data["sequence"]
-    page, runs = paginate_rows(
+    page, runs = page_and_rows(
         request,
         scheduled_runs(
             user_id=chosen_user.pk if chosen_user else None,

@@ -4,24 +4,15 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from cadency.accounts.models import User
 from cadency.accounts.permissions import check_may_act_on
 from cadency.sequences.models import Enrollment, UnenrollReason
 from cadency.sequences.services.enrollment import contact_label, pause, resume, unenroll
-
-
-def back(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
-    """Return to the page the button was on (the ``next`` field), else the contact record."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(f"/contacts/{enrollment.contact_id}/")
+from cadency.web.redirects import redirect_back
+from cadency.web.requests import signed_in_user
 
 
 def act(
@@ -34,8 +25,7 @@ def act(
     enrollment = get_object_or_404(
         Enrollment.objects.select_related("contact", "sequence"), pk=enrollment_id
     )
-    actor = request.user
-    assert isinstance(actor, User)
+    actor = signed_in_user(request)
     check_may_act_on(actor, enrollment)
     who = contact_label(enrollment.contact)
     name = enrollment.sequence.name
@@ -44,7 +34,7 @@ def act(
     else:
         state = enrollment.get_status_display().lower()
         messages.warning(request, not_done.format(who=who, sequence=name, state=state))
-    return back(request, enrollment)
+    return redirect_back(request, f"/contacts/{enrollment.contact_id}/")
 
 
 @require_POST

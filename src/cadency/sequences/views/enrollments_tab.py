@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from cadency.accounts.permissions import may_act_on
@@ -21,14 +21,10 @@ from cadency.sequences.selectors import (
     plan_unenroll,
 )
 from cadency.sequences.services.enrollment import unenroll_many
-from cadency.sequences.views.display import (
-    paginate_rows,
-    reason_choices,
-    reason_label,
-    safe_next,
-    signed_in,
-    viewer_zone,
-)
+from cadency.sequences.views.display import reason_choices, reason_label, viewer_zone
+from cadency.web.pagination import page_and_rows
+from cadency.web.redirects import redirect_back
+from cadency.web.requests import signed_in_user
 
 MAX_IDS = 10_000  # more than any page shows; "all matching" covers larger selections
 
@@ -68,12 +64,12 @@ class Row:
 
 
 def enrollments(request: HttpRequest, sequence_id: int) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     sequence = get_object_or_404(Sequence, pk=sequence_id)
     form = FilterForm(request.GET)
     form.is_valid()  # invalid fields are left out of the filter and shown as errors
     matching = filter_enrollments(form.selection(sequence))
-    page, enrollments_shown = paginate_rows(request, enrollment_rows(matching), enrollment_rows)
+    page, enrollments_shown = page_and_rows(request, enrollment_rows(matching), enrollment_rows)
     rows = [
         Row(e, may_act_on(user, e.enrolled_by_id), reason_label(e.reason))
         for e in enrollments_shown
@@ -155,7 +151,7 @@ def bulk_unenroll(request: HttpRequest, sequence_id: int) -> HttpResponse:
     """Unenroll the selected enrollments (``ids``) or every one matching the filter
     (``all_matching=1`` with ``status``, ``reason``, ``q``): only open ones the user
     may act on; the rest are counted and left."""
-    user = signed_in(request)
+    user = signed_in_user(request)
     sequence = get_object_or_404(Sequence, pk=sequence_id)
     try:
         selection = parse_selection(request.POST, sequence)
@@ -166,10 +162,10 @@ def bulk_unenroll(request: HttpRequest, sequence_id: int) -> HttpResponse:
             {"sequence": sequence, "tab": "enrollments", "error": str(exc)},
             status=400,
         )
-    back = safe_next(request, f"/sequences/{sequence.pk}/enrollments/")
+    tab_url = f"/sequences/{sequence.pk}/enrollments/"
     if selection is None:
         messages.warning(request, "No enrollment was selected; nothing changed.")
-        return redirect(back)
+        return redirect_back(request, tab_url)
     plan = plan_unenroll(filter_enrollments(selection), user)
     if plan.others and not plan.to_end and not plan.already_ended:
         raise PermissionDenied(
@@ -183,4 +179,4 @@ def bulk_unenroll(request: HttpRequest, sequence_id: int) -> HttpResponse:
     )
     level = messages.SUCCESS if ended else messages.WARNING
     messages.add_message(request, level, outcome_message(ended, plan))
-    return redirect(back)
+    return redirect_back(request, tab_url)

@@ -18,7 +18,7 @@ from cadency.sequences.services.settings import (
     SettingsError,
     update_settings,
 )
-from cadency.sequences.views.display import signed_in
+from cadency.web.requests import signed_in_user
 
 PREVIEW_ROWS = 200
 
@@ -59,6 +59,18 @@ class SettingsForm(forms.Form):
         label="Pause on out-of-office",
         help_text="Pause until the return date an auto-reply names, then resume.",
     )
+    track_clicks = forms.BooleanField(
+        required=False,
+        label="Track link clicks",
+        help_text="Links go through signed redirects on this server; scanner clicks are not "
+        "counted. The unsubscribe link is never tracked.",
+    )
+    track_opens = forms.BooleanField(
+        required=False,
+        label="Track opens",
+        help_text="A 1x1 image in the HTML part counts opens; image proxies and prefetching "
+        "make this an estimate.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +96,7 @@ def initial_of(sequence: Sequence) -> dict[str, object]:
 
 
 def settings_page(request: HttpRequest, sequence_id: int) -> HttpResponse:
-    user = signed_in(request)
+    user = signed_in_user(request)
     sequence = get_object_or_404(Sequence.objects.select_related("owner"), pk=sequence_id)
     status = 200
     if request.method == "POST":

@@ -33,14 +33,9 @@ from cadency.sequences.services.step_editing import (
     step_spec,
     update_step,
 )
+from cadency.web.requests import signed_in_user
 
 PREVIEW_CHOICES = 20
-
-
-def signed_in(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def get_sequence(sequence_id: int) -> Sequence:
@@ -70,7 +65,7 @@ def version_note(sequence: Sequence) -> str:
 @require_GET
 def steps_page(request: HttpRequest, sequence_id: int) -> HttpResponse:
     sequence = get_sequence(sequence_id)
-    user = signed_in(request)
+    user = signed_in_user(request)
     steps = list(sequence.current_steps())
     preview_form = PreviewForm(request.GET) if "contact" in request.GET else PreviewForm()
     preview_contact: Contact | None = None
@@ -147,7 +142,7 @@ def draft_preview(
     previews = preview_steps(
         specs,
         contact=contact,
-        sender=signed_in(request),
+        sender=signed_in_user(request),
         thread_follow_ups=sequence.thread_follow_ups,
     )
     return editor(request, sequence, form, position=editing, preview=previews[draft_at - 1])
@@ -163,7 +158,7 @@ def refuse_deleted(request: HttpRequest, sequence: Sequence) -> HttpResponse | N
 @require_http_methods(["GET", "POST"])
 def new_step(request: HttpRequest, sequence_id: int) -> HttpResponse:
     sequence = get_sequence(sequence_id)
-    user = signed_in(request)
+    user = signed_in_user(request)
     check_may_manage_sequence(user, sequence)
     if refused := refuse_deleted(request, sequence):
         return refused
@@ -201,7 +196,7 @@ def new_step(request: HttpRequest, sequence_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_step(request: HttpRequest, sequence_id: int, position: int) -> HttpResponse:
     sequence = get_sequence(sequence_id)
-    user = signed_in(request)
+    user = signed_in_user(request)
     check_may_manage_sequence(user, sequence)
     if refused := refuse_deleted(request, sequence):
         return refused
@@ -251,7 +246,7 @@ def step_action(
 ) -> HttpResponse:
     """Move a step ("up" or "down") or delete it (""); errors come back as a message."""
     sequence = get_sequence(sequence_id)
-    user = signed_in(request)
+    user = signed_in_user(request)
     check_may_manage_sequence(user, sequence)
     version = posted_version(request)
     offset = {"up": -1, "down": 1, "": 0}[direction]

@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from cadency.accounts.models import User
@@ -24,6 +23,9 @@ from cadency.accounts.permissions import may_act_on
 from cadency.sequences.models import StepKind, Task, TaskStatus
 from cadency.sequences.services import scheduling
 from cadency.sequences.services.task_completion import TaskNotOpen, complete_task
+from cadency.web.pagination import page_of
+from cadency.web.redirects import redirect_back
+from cadency.web.requests import signed_in_user
 
 PAGE_SIZE = 25
 KIND_LABELS = dict(StepKind.choices)
@@ -45,12 +47,6 @@ class Section:
     rows: list[TaskRow]
     previous_url: str
     next_url: str
-
-
-def signed_in(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def zone_of(user: User) -> tuple[ZoneInfo, str]:
@@ -97,7 +93,7 @@ def section(
     empty: str,
 ) -> Section:
     param = f"{key}_page"
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get(param))
+    page = page_of(request, tasks, per_page=PAGE_SIZE, param=param)
     rows = [
         TaskRow(task, KIND_LABELS.get(task.kind, task.kind), may_act_on(viewer, task.assignee_id))
         for task in page.object_list
@@ -115,7 +111,7 @@ def section(
 
 @require_GET
 def tasks_page(request: HttpRequest) -> HttpResponse:
-    viewer = signed_in(request)
+    viewer = signed_in_user(request)
     assignee = chosen_assignee(request, viewer)
     zone, zone_note = zone_of(viewer)
     start_of_today, start_of_tomorrow = day_bounds(timezone.now(), zone)
@@ -166,19 +162,9 @@ def tasks_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def back(request: HttpRequest) -> HttpResponse:
-    """Return to the queue as it was shown (the ``next`` field), else the default queue."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(reverse("sequences:tasks"))
-
-
 def finish(request: HttpRequest, task_id: int, *, skipped: bool) -> HttpResponse:
     task = get_object_or_404(Task.objects.select_related("assignee"), pk=task_id)
-    actor = signed_in(request)
+    actor = signed_in_user(request)
     if not may_act_on(actor, task.assignee_id):
         raise PermissionDenied(
             f"task {task.pk} is assigned to {task.assignee.display_name}; "
@@ -192,7 +178,7 @@ def finish(request: HttpRequest, task_id: int, *, skipped: bool) -> HttpResponse
     else:
         done = "Skipped" if skipped else "Completed"
         messages.success(request, f"{done} “{task.title}”.")
-    return back(request)
+    return redirect_back(request, reverse("sequences:tasks"))
 
 
 @require_POST

@@ -27,6 +27,7 @@ from cadency.sequences.services.authoring import (
     create_sequence,
 )
 from cadency.sequences.services.lifecycle import delete_sequence
+from cadency.sequences.services.step_editing import step_spec
 
 CLOCK_TIME = re.compile(r"^[0-9]+(?::[0-5]?[0-9])+$")
 
@@ -84,17 +85,7 @@ def status_counts(sequence_ids: list[int]) -> dict[int, Counter[str]]:
 
 
 def step_data(step: Step) -> dict[str, Any]:
-    return {
-        "position": step.position,
-        "type": step.kind,
-        "delay": step.delay,
-        "delay_unit": step.delay_unit,
-        "subject": step.subject,
-        "body": step.body,
-        "title": step.task_title,
-        "thread_as_reply": step.thread_as_reply,
-        "pause_until_complete": step.pause_until_complete,
-    }
+    return {"position": step.position, **step_spec(step)}
 
 
 def sequence_data(sequence: Sequence, counts: Counter[str]) -> dict[str, Any]:
