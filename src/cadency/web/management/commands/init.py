@@ -21,7 +21,7 @@ class Command(BaseCommand):
         create_user(username="admin", email="admin@example.com", password=password, role=Role.ADMIN)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created the first admin. Log in at /admin/ as 'admin' with password "
-                f"'{password}' (change it after logging in)."
+                f"Created the first admin. Sign in at /login/ as 'admin' with password "
+                f"'{password}' (change it at /admin/ after signing in)."
             )
         )
