@@ -44,7 +44,9 @@ class MailStack:
             found: list[EmailMessage] = []
             for number in data[0].split():
                 _, parts = client.fetch(number, "(BODY.PEEK[])")
-                raw = parts[0][1]
+                first = parts[0]
+                assert isinstance(first, tuple)
+                raw = first[1]
                 assert isinstance(raw, bytes)
                 message = message_from_bytes(raw, policy=policy.default)
                 assert isinstance(message, EmailMessage)

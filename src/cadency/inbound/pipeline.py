@@ -90,7 +90,7 @@ def extract_headers(raw: bytes) -> Headers:
     if date:
         try:
             sent_at = parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             sent_at = None
         if sent_at is not None and timezone.is_naive(sent_at):
             sent_at = sent_at.replace(tzinfo=dt.UTC)

@@ -17,11 +17,13 @@ import quopri
 import re
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from email.utils import parseaddr, parsedate_to_datetime
 from functools import cached_property
 from typing import Any
 
 MAX_TEXT = 40_000  # characters of body text the text rules look at
+MAX_PARSED_HEADER = 2_000  # characters of a header the email library parses into an object
 
 
 class UnparseableMessage(ValueError):
@@ -86,9 +88,20 @@ def param(part: Message, header: str, name: str) -> str:
     return (match.group(1) or match.group(2) or "").strip() if match else ""
 
 
+def payload_of(part: Message) -> Any:
+    """``part.get_payload()``; its decoded bytes when the library, reading 8-bit text
+    with the declared charset, raises (codecs refusing errors="replace": idna, punycode)."""
+    try:
+        return part.get_payload()
+    except UnicodeError:
+        return part.get_payload(decode=True)
+
+
 def payload_bytes(part: Message) -> bytes:
     """The part's body with its transfer encoding undone (best effort, never raises)."""
-    payload = part.get_payload()
+    payload = payload_of(part)
+    if isinstance(payload, bytes):
+        return payload
     if not isinstance(payload, str):
         return b""
     try:
@@ -181,7 +194,7 @@ class Parsed:
             return None
         try:
             parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         return parsed
 
@@ -200,7 +213,7 @@ class Parsed:
             found.append(part)
             ctype = _content_type(part)
             if ctype.startswith("multipart/"):
-                payload = part.get_payload()
+                payload = payload_of(part)
                 if isinstance(payload, list):
                     stack.extend(p for p in reversed(payload) if isinstance(p, Message))
         return found
@@ -211,7 +224,7 @@ class Parsed:
         found = []
         for part in self.parts:
             if _content_type(part) in ("message/rfc822", "message/global"):
-                payload = part.get_payload()
+                payload = payload_of(part)
                 if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                     found.append(payload[0])
         return found
@@ -234,7 +247,7 @@ class Parsed:
             text = "\n".join(plain)
         else:
             text = "\n".join(html_to_text(m) for m in markup)
-        if not text.strip() and isinstance(self.message.get_payload(), str):
+        if not text.strip() and isinstance(payload_of(self.message), str):
             text = self.raw_body  # a multipart whose boundary is missing: read it as text
         return text.replace("\r\n", "\n").replace("\r", "\n")[:MAX_TEXT]
 
@@ -267,11 +280,24 @@ def _is_attachment(part: Message) -> bool:
     return raw_header(part, "content-disposition").strip().lower().startswith("attachment")
 
 
+class BoundedPolicy(EmailPolicy):
+    """``email.policy.default``, structuring only the first MAX_PARSED_HEADER characters
+    of a header: its parser takes quadratic time (30 s for a 100 KB Content-Type)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if len(value) > MAX_PARSED_HEADER:
+            value = value[:MAX_PARSED_HEADER]
+        return super().header_fetch_parse(name, value)
+
+
+POLICY = BoundedPolicy()
+
+
 def parse(raw: bytes) -> Parsed:
     if not raw or not raw.strip():
         raise UnparseableMessage("empty message")
     try:
-        message: Message = email.message_from_bytes(raw, policy=email.policy.default)
+        message: Message = email.message_from_bytes(raw, policy=POLICY)
     except Exception:
         try:
             message = email.message_from_bytes(raw, policy=email.policy.compat32)

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from cadency.inbound.classification import FailedRecipient, Label
-from cadency.inbound.classifier.parsing import Parsed, decode_bytes, param, part_text, raw_header
+from cadency.inbound.classifier.parsing import (
+    Parsed,
+    decode_bytes,
+    param,
+    part_text,
+    payload_of,
+    raw_header,
+)
 from cadency.inbound.classifier.verdict import Verdict
 
 STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -90,7 +97,7 @@ def parse_fields(text: str) -> list[dict[str, str]]:
 
 
 def _report_text(part: Message) -> str:
-    payload = part.get_payload()
+    payload = payload_of(part)
     if isinstance(payload, list):
         text = "\n\n".join(
             "\n".join(f"{name}: {value}" for name, value in block.raw_items())
