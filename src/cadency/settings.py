@@ -45,15 +45,32 @@ CADENCY_SOFT_BOUNCE_WINDOW_DAYS = env_int("CADENCY_SOFT_BOUNCE_WINDOW_DAYS", 30)
 # An out-of-office reply that names no return date pauses for this many days
 # (when the sequence pauses on out-of-office at all); 0 leaves it running.
 CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS = env_int("CADENCY_OUT_OF_OFFICE_DEFAULT_DAYS", 0)
+# Rep absence: when a rep is back, at most this many overdue steps per mailbox per day
+# (never more than its daily limit) and this many overdue tasks per day.
+CADENCY_ABSENCE_CATCHUP_PER_DAY = env_int("CADENCY_ABSENCE_CATCHUP_PER_DAY", 50)
+CADENCY_ABSENCE_TASKS_PER_DAY = env_int("CADENCY_ABSENCE_TASKS_PER_DAY", 20)
 # Before sending, the inbox is read for replies unless it was read this many
 # seconds ago (0: always read it first). A send is never made blind.
 CADENCY_PRESEND_SYNC_SECONDS = env_int("CADENCY_PRESEND_SYNC_SECONDS", 0)
 # How long a mailbox watcher's lease lasts; a dead watcher is replaced after it.
 CADENCY_WATCHER_LEASE_SECONDS = env_int("CADENCY_WATCHER_LEASE_SECONDS", 15)
+# A mailbox whose SMTP or IMAP connection or login fails this many times in a row
+# pauses the enrollments that send through it and alerts its user; they resume
+# when it works again. The worker re-tests failing mailboxes this often (seconds).
+CADENCY_MAILBOX_FAILURES_BEFORE_PAUSE = env_int("CADENCY_MAILBOX_FAILURES_BEFORE_PAUSE", 3)
+CADENCY_MAILBOX_RETEST_SECONDS = env_int("CADENCY_MAILBOX_RETEST_SECONDS", 300)
 # Extra CA bundle trusted for mailbox TLS (self-hosted servers with a private CA).
 CADENCY_MAIL_CA_FILE = env_str("CADENCY_MAIL_CA_FILE", "")
 # A tracked click or open this soon after delivery is a security scanner's, not a person's.
 CADENCY_TRACKING_BOT_SECONDS = env_int("CADENCY_TRACKING_BOT_SECONDS", 10)
+# A workflow whose actions trigger workflows, and so on: the chain stops this deep.
+CADENCY_AUTOMATION_MAX_CHAIN = env_int("CADENCY_AUTOMATION_MAX_CHAIN", 5)
+# Seconds between webhook attempts; a delivery fails after the last one.
+CADENCY_WEBHOOK_RETRY_DELAYS = [
+    int(s) for s in env_list("CADENCY_WEBHOOK_RETRY_DELAYS", ["30", "120", "600", "3600", "21600"])
+]
+# Webhooks go to https URLs unless this allows plain http (tests, private networks).
+CADENCY_WEBHOOKS_ALLOW_HTTP = env_bool("CADENCY_WEBHOOKS_ALLOW_HTTP", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,6 +90,7 @@ INSTALLED_APPS = [
     "cadency.inbound",
     "cadency.web",
     "cadency.deals",
+    "cadency.automation",
     "cadency.meetings",
     "cadency.calendars",
     "cadency.api",

@@ -1,5 +1,6 @@
 import pytest
 
+from cadency.contacts.models import Company
 from cadency.contacts.services import add_alias, upsert_contact
 from cadency.ledger.models import Event
 from tests.factories import make_user
@@ -22,7 +23,11 @@ def test_updating_a_contact_names_the_fields_that_changed() -> None:
         email="jane@acme.test", first_name="Janet", company_name="Acme", company_domain="acme.test"
     )
     event = Event.objects.get(kind="contact_updated")
-    assert event.data == {"fields": ["first_name", "company_id"]}
+    company = Company.objects.get(name="Acme")
+    assert event.data == {
+        "fields": ["first_name", "company"],
+        "changes": {"first_name": ["Jane", "Janet"], "company": [None, company.pk]},
+    }
     assert "changed the first_name, company of jane@acme.test" in event.sentence
 
 

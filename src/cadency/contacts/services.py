@@ -107,7 +107,7 @@ def upsert_contact(
         contact, created = Contact.objects.get_or_create(email=primary)
         if contact.deleted_at is not None:
             raise ContactError(f"{primary} belongs to a deleted contact")
-        before = {name: getattr(contact, name) for name in TRACKED_FIELDS}
+        before = tracked_values(contact)
         contact.first_name = first_name or contact.first_name
         contact.last_name = last_name or contact.last_name
         contact.time_zone = zone or contact.time_zone
@@ -127,8 +127,28 @@ TRACKED_FIELDS = (
     "time_zone",
     "lifecycle_stage",
     "company_id",
+    "owner_id",
     "properties",
 )
+
+
+def tracked_values(contact: Contact) -> dict[str, Any]:
+    return {name: getattr(contact, name) for name in TRACKED_FIELDS}
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{"lifecycle_stage": [old, new], "properties.plan": [old, new], ...}``: what
+    automation reads to know which property changed and to what."""
+    changes: dict[str, list[Any]] = {}
+    for name, old in before.items():
+        new = after[name]
+        if name == "properties":
+            for key in sorted(set(old) | set(new)):
+                if old.get(key) != new.get(key):
+                    changes[f"properties.{key}"] = [old.get(key), new.get(key)]
+        elif old != new:
+            changes[name.removesuffix("_id")] = [old, new]
+    return changes
 
 
 def record_contact_change(
@@ -139,15 +159,15 @@ def record_contact_change(
             "contact_created", contact, actor, f"created the contact {contact.email}."
         )
         return
-    changed = [name for name in TRACKED_FIELDS if getattr(contact, name) != before[name]]
-    fields = ", ".join(changed)
-    if changed:
+    changes = field_changes(before, tracked_values(contact))
+    if changes:
+        fields = ", ".join(changes).replace("properties.", "")
         record_contact_event(
             "contact_updated",
             contact,
             actor,
-            f"changed the {fields.replace('_id', '')} of {contact.email}.",
-            data={"fields": changed},
+            f"changed the {fields} of {contact.email}.",
+            data={"fields": list(changes), "changes": changes},
         )
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from cadency.accounts.models import User
 from cadency.contacts.models import Contact
 from cadency.ledger.models import Event
+from cadency.ledger.signals import events_recorded
 from cadency.sequences.models import Enrollment, Sequence
 
 
@@ -21,7 +22,7 @@ def record_event(
     if enrollment is not None:
         contact = contact or enrollment.contact
         sequence = sequence or enrollment.sequence
-    return Event.objects.create(
+    event = Event.objects.create(
         occurred_at=timezone.now(),
         kind=kind,
         contact=contact,
@@ -31,8 +32,11 @@ def record_event(
         sentence=sentence,
         data=data or {},
     )
+    events_recorded.send(sender=Event, events=[event])
+    return event
 
 
 def record_events(events: list[Event]) -> None:
     """Write many ledger rows at once (bulk operations)."""
-    Event.objects.bulk_create(events, batch_size=2000)
+    written = Event.objects.bulk_create(events, batch_size=2000)
+    events_recorded.send(sender=Event, events=written)

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AutomationConfig(AppConfig):
+    name = "cadency.automation"
+    label = "automation"
+
+    def ready(self) -> None:
+        from cadency.automation import dispatch
+
+        dispatch.connect()

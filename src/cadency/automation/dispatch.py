@@ -1,0 +1,108 @@
+"""From the ledger to the task queue: events automation may react to are queued in
+the transaction that records them, so a rolled-back change queues nothing and a
+committed one is never lost."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+
+from cadency.automation.events import trigger_types_of
+from cadency.automation.models import (
+    ContactList,
+    ListKind,
+    TriggerKind,
+    TriggerType,
+    UnenrollTrigger,
+    Workflow,
+)
+from cadency.ledger.models import Event
+from cadency.ledger.signals import events_recorded
+
+logger = logging.getLogger("cadency.automation")
+
+# Changes after which dynamic lists are re-checked for the contacts concerned.
+LIST_INPUTS = frozenset(
+    {
+        TriggerType.CONTACT_CREATED,
+        TriggerType.CONTACT_PROPERTY_CHANGED,
+        TriggerType.COMPANY_PROPERTY_CHANGED,
+    }
+)
+TRIGGER_KINDS_LISTENING: dict[TriggerType, tuple[TriggerKind, ...]] = {
+    TriggerType.CONTACT_PROPERTY_CHANGED: (TriggerKind.PROPERTY_VALUE,),
+    TriggerType.COMPANY_PROPERTY_CHANGED: (TriggerKind.PROPERTY_VALUE,),
+    TriggerType.DEAL_CREATED: (TriggerKind.DEAL_CREATED, TriggerKind.DEAL_STAGE),
+    TriggerType.DEAL_STAGE_CHANGED: (TriggerKind.DEAL_STAGE,),
+    TriggerType.LIST_JOINED: (TriggerKind.LIST_JOINED,),
+}
+
+# How many automations deep the current code runs (0: a person or the mail pipeline).
+_chain_depth: ContextVar[int] = ContextVar("automation_chain_depth", default=0)
+
+
+@contextmanager
+def running_automation(depth: int) -> Iterator[None]:
+    """Events recorded inside are marked as caused by automation ``depth`` levels deep."""
+    token = _chain_depth.set(depth)
+    try:
+        yield
+    finally:
+        _chain_depth.reset(token)
+
+
+def deleted_contact_kinds(event: Event) -> bool:
+    return event.kind == "contact_deleted"
+
+
+def wanted(types: set[TriggerType], contact_deleted: bool) -> bool:
+    """Is any enabled workflow, unenrollment trigger or dynamic list interested?"""
+    if not types and not contact_deleted:
+        return False
+    if Workflow.objects.filter(enabled=True, trigger_type__in=types).exists():
+        return True
+    kinds = {kind for t in types for kind in TRIGGER_KINDS_LISTENING.get(t, ())}
+    if kinds and UnenrollTrigger.objects.filter(enabled=True, kind__in=kinds).exists():
+        return True
+    return bool(
+        (types & LIST_INPUTS or contact_deleted)
+        and ContactList.objects.filter(kind=ListKind.DYNAMIC).exists()
+    )
+
+
+def stop_chain(events: list[Event], depth: int) -> None:
+    from cadency.ledger.services import record_event
+
+    ids = [e.pk for e in events]
+    logger.warning("automation chain stopped at depth %s (events %s)", depth, ids)
+    record_event(
+        kind="automation_chain_stopped",
+        contact=events[0].contact,
+        sentence=f"Automation did not react to {', '.join(e.kind for e in events)}: it was "
+        f"caused by {depth} automations in a row (CADENCY_AUTOMATION_MAX_CHAIN), which looks "
+        "like workflows triggering each other in a loop.",
+        data={"events": ids, "depth": depth},
+    )
+
+
+def on_events_recorded(sender: Any, events: list[Event], **kwargs: Any) -> None:
+    relevant = [e for e in events if trigger_types_of(e) or deleted_contact_kinds(e)]
+    if not relevant:
+        return
+    types = {t for e in relevant for t in trigger_types_of(e)}
+    if not wanted(types, any(deleted_contact_kinds(e) for e in relevant)):
+        return
+    depth = _chain_depth.get()
+    if depth >= settings.CADENCY_AUTOMATION_MAX_CHAIN:
+        stop_chain(relevant, depth)
+        return
+    from cadency.automation.tasks import react
+
+    react.enqueue([e.pk for e in relevant], depth + 1)
+
+
+def connect() -> None:
+    events_recorded.connect(on_events_recorded, dispatch_uid="automation-dispatch")
