@@ -19,12 +19,13 @@ def is_due(result: DBTaskResult) -> bool:
     return run_after is None or run_after <= timezone.now()
 
 
-def run_automation(*, include_later: bool = False, rounds: int = 20) -> int:
+def run_automation(*, include_later: bool = False, rounds: int = 20, only: str = "") -> int:
     """Run queued automation tasks (and those they queue) until none is left;
-    returns how many ran. Tasks due later run only with ``include_later``."""
+    returns how many ran. Tasks due later run only with ``include_later``; ``only``
+    limits it to one task (e.g. "react")."""
     ran = 0
     for _ in range(rounds):
-        ready = [r for r in queued() if include_later or is_due(r)]
+        ready = [r for r in queued(only) if include_later or is_due(r)]
         if not ready:
             return ran
         for result in ready:
