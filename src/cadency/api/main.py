@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from cadency.api import (
+    absences,
     companies,
     contacts,
     enrollments,
@@ -59,5 +60,6 @@ for module in (
     mailboxes,
     inbound,
     forecast,
+    absences,
 ):
     api.add_router("", module.router)

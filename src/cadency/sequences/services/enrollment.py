@@ -164,7 +164,10 @@ def enroll(
             data={"start_step": start_step, "mailbox": chosen.email, "due_at": due.isoformat()},
         )
         enqueue_step_run(run)
-    if run_first_step and due <= now:
+        from cadency.sequences.services.absence import pause_if_absent
+
+        held = pause_if_absent(enrollment)
+    if run_first_step and due <= now and not held:
         from cadency.sequences.services.execution import execute_step_run
 
         execute_step_run(run.pk)

@@ -32,6 +32,7 @@ class SweepReport:
     recovered_unsent: int = 0
     copies_requeued: int = 0
     resumed_after_out_of_office: int = 0
+    absences_ended: int = 0
 
 
 def sweep() -> SweepReport:
@@ -52,6 +53,9 @@ def sweep() -> SweepReport:
     from cadency.inbound.actions import resume_due
 
     report.resumed_after_out_of_office = resume_due()
+    from cadency.sequences.services.absence import end_due_absences
+
+    report.absences_ended = end_due_absences()
     return report
 
 

@@ -1,6 +1,13 @@
 """The sequences app's pages; each area keeps its routes in its own module."""
 
-from cadency.sequences.urls import dashboard, enrollment_actions, sequence_page, steps, tasks
+from cadency.sequences.urls import (
+    absence,
+    dashboard,
+    enrollment_actions,
+    sequence_page,
+    steps,
+    tasks,
+)
 
 app_name = "sequences"
 urlpatterns = [
@@ -9,4 +16,5 @@ urlpatterns = [
     *steps.urlpatterns,
     *enrollment_actions.urlpatterns,
     *tasks.urlpatterns,
+    *absence.urlpatterns,
 ]
