@@ -61,3 +61,13 @@ def test_a_pending_delivery_whose_task_was_lost_is_queued_again(settings: Any) -
     assert len(queued("deliver_webhook")) == 1
     run_automation()
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING  # retrying
+
+
+def test_the_periodic_sweep_does_both() -> None:
+    from cadency.sequences.services.recovery import sweep
+
+    workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
+    set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now() - dt.timedelta(hours=1))
+    report = sweep()
+    assert (report.reactions_requeued, report.webhook_deliveries_requeued) == (1, 0)

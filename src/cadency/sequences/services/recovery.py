@@ -33,6 +33,8 @@ class SweepReport:
     copies_requeued: int = 0
     resumed_after_out_of_office: int = 0
     absences_ended: int = 0
+    reactions_requeued: int = 0
+    webhook_deliveries_requeued: int = 0
 
 
 def sweep() -> SweepReport:
@@ -56,6 +58,10 @@ def sweep() -> SweepReport:
     from cadency.sequences.services.absence import end_due_absences
 
     report.absences_ended = end_due_absences()
+    from cadency.automation.recovery import requeue_lost_deliveries, requeue_stale_reactions
+
+    report.reactions_requeued = requeue_stale_reactions()
+    report.webhook_deliveries_requeued = requeue_lost_deliveries()
     return report
 
 
