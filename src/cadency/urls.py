@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("cadency.api.urls")),
     path("", include("cadency.demo.urls")),
     path("", include("cadency.tracking.urls")),
+    path("", include("cadency.automation.urls")),
 ]

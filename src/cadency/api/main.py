@@ -15,6 +15,7 @@ from cadency.api import (
     mailboxes,
     sequences,
     tasks,
+    workflows,
 )
 from cadency.api.auth import TokenAuth
 from cadency.api.errors import install_error_handlers
@@ -61,5 +62,6 @@ for module in (
     inbound,
     forecast,
     absences,
+    workflows,
 ):
     api.add_router("", module.router)

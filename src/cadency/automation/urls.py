@@ -1,0 +1,6 @@
+"""The automation app's pages; each area keeps its routes in its own module."""
+
+from cadency.automation.urls_workflows import urlpatterns as workflow_urls
+
+app_name = "automation"
+urlpatterns = [*workflow_urls]

@@ -1,0 +1,1 @@
+"""The automation pages: workflows (list, builder, detail)."""
