@@ -91,7 +91,7 @@ def test_python_and_the_database_agree_on_who_matches(
         ([{"field": "shoe_size", "op": "is", "value": "9"}], "unknown field 'shoe_size'"),
         ([{"field": "lifecycle_stage", "op": "above", "value": "x"}], "unknown operator 'above'"),
         ([{"field": "lifecycle_stage", "op": "is", "value": ""}], "give a value"),
-        ([{"field": "properties.a b", "op": "is", "value": "x"}], "a property name is"),
+        ([{"field": "properties.a b", "op": "is", "value": "x"}], "a property name starts with a letter"),
         ([{"field": "owner", "op": "is", "value": ["a", "b"]}], "one value only"),
         (["lifecycle_stage"], "a condition is an object"),
     ],
@@ -107,3 +107,17 @@ def test_a_company_without_domains_has_no_domain() -> None:
     conditions = parse_conditions([{"field": "company.domain", "op": "is_not_set"}])
     assert matches(contact, conditions)
     assert Contact.objects.filter(as_q(conditions), pk=contact.pk).exists()
+
+
+@pytest.mark.parametrize("key", ["contains", "isnull", "icontains", "exact", "has_key"])
+def test_property_names_that_look_like_lookups_are_plain_names(key: str) -> None:
+    named = make_contact("named@example.test", properties={key: "yes"})
+    make_contact("other@example.test", properties={"contains": "no"} if key != "contains" else {})
+    for op, expected in (("is", {named.pk}), ("is_set", {named.pk}), ("contains", {named.pk})):
+        conditions = parse_conditions(
+            [{"field": f"properties.{key}", "op": op, "value": "ye" if op == "contains" else "yes"}]
+        )
+        assert (
+            set(Contact.objects.filter(as_q(conditions)).values_list("pk", flat=True)) == expected
+        )
+        assert matches(named, conditions)

@@ -12,6 +12,7 @@ from cadency.api import (
     events,
     forecast,
     inbound,
+    lists,
     mailboxes,
     sequences,
     tasks,
@@ -63,5 +64,6 @@ for module in (
     forecast,
     absences,
     workflows,
+    lists,
 ):
     api.add_router("", module.router)

@@ -15,8 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact, IContains, IExact, IsNull
 
+from cadency.contacts.editing import is_property_name
 from cadency.contacts.models import CompanyDomain, Contact
 
 OPS = ("is", "is_not", "contains", "is_any_of", "is_set", "is_not_set")
@@ -58,9 +61,12 @@ def check_field(field: str) -> str:
     for prefix in ("properties.", "company.properties."):
         if field.startswith(prefix):
             key = field.removeprefix(prefix)
-            if key and len(key) <= 100 and all(c.isalnum() or c in "_-" for c in key):
+            if is_property_name(key):
                 return field
-            raise ConditionError(f"{field!r}: a property name is letters, digits, _ and -")
+            raise ConditionError(
+                f"{field!r}: a property name starts with a letter or _, then letters, digits, "
+                "_ and - (at most 100)"
+            )
     if field in PLAIN_FIELDS or field in COMPANY_FIELDS:
         return field
     raise ConditionError(
@@ -162,46 +168,48 @@ def matches(contact: Contact, conditions: Sequence[Condition]) -> bool:
     return all(condition_matches(contact, c) for c in conditions)
 
 
-def _column(field: str) -> str:
+def _value(field: str) -> Any:
+    """The field's value as a database expression (JSON properties read as text)."""
     if field == "owner":
-        return "owner__username"
+        return F("owner__username")
     if field.startswith("company.properties."):
-        return "company__properties__" + field.removeprefix("company.properties.")
+        return KeyTextTransform(field.removeprefix("company.properties."), "company__properties")
     if field.startswith("properties."):
-        return "properties__" + field.removeprefix("properties.")
-    return field.replace(".", "__")
+        return KeyTextTransform(field.removeprefix("properties."), "properties")
+    return F(field.replace(".", "__"))
+
+
+def _domain_q(condition: Condition) -> Q:
+    wanted = [v.lower() for v in condition.value]
+    domains = CompanyDomain.objects.filter(company=OuterRef("company"))
+    match condition.op:
+        case "is" | "is_any_of":
+            return Q(Exists(domains.filter(domain__in=wanted)))
+        case "is_not":
+            return ~Q(Exists(domains.filter(domain__in=wanted)))
+        case "contains":
+            return Q(Exists(domains.filter(domain__contains=wanted[0])))
+        case "is_set":
+            return Q(Exists(domains))
+        case _:
+            return ~Q(Exists(domains))
 
 
 def condition_q(condition: Condition) -> Q:
     if condition.field == "company.domain":
-        wanted = [v.lower() for v in condition.value]
-        domains = CompanyDomain.objects.filter(company=OuterRef("company"))
-        match condition.op:
-            case "is" | "is_any_of":
-                return Q(Exists(domains.filter(domain__in=wanted)))
-            case "is_not":
-                return ~Q(Exists(domains.filter(domain__in=wanted)))
-            case "contains":
-                return Q(Exists(domains.filter(domain__contains=wanted[0])))
-            case "is_set":
-                return Q(Exists(domains))
-            case _:
-                return ~Q(Exists(domains))
-    column = _column(condition.field)
-    present = Q(**{f"{column}__isnull": False}) & ~Q(**{column: ""})
+        return _domain_q(condition)
+    value = _value(condition.field)
+    present = Q(IsNull(value, False)) & ~Q(Exact(value, ""))
+    equal = Q()
+    for wanted in condition.value:
+        equal |= Q(IExact(value, wanted))
     match condition.op:
         case "is" | "is_any_of":
-            q = Q()
-            for value in condition.value:
-                q |= Q(**{f"{column}__iexact": value})
-            return present & q
+            return present & equal
         case "is_not":
-            q = Q()
-            for value in condition.value:
-                q |= Q(**{f"{column}__iexact": value})
-            return ~(present & q)
+            return ~(present & equal)
         case "contains":
-            return present & Q(**{f"{column}__icontains": condition.value[0]})
+            return present & Q(IContains(value, condition.value[0]))
         case "is_set":
             return present
         case _:

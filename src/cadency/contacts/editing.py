@@ -22,15 +22,23 @@ from cadency.ledger.services import record_event
 
 CONTACT_FIELDS = ("lifecycle_stage", "owner", "first_name", "last_name", "time_zone")
 PROPERTY_PREFIX = "properties."
-KEY_LIMIT = 100
 VALUE_LIMIT = 1000
+
+
+def is_property_name(key: str) -> bool:
+    return (
+        0 < len(key) <= 100
+        and (key[0].isalpha() or key[0] == "_")
+        and all(c.isalnum() or c in "_-" for c in key)
+    )
 
 
 def property_key(field: str) -> str:
     key = field.removeprefix(PROPERTY_PREFIX).strip()
-    if not key or len(key) > KEY_LIMIT or not all(c.isalnum() or c in "_-" for c in key):
+    if not is_property_name(key):
         raise ContactError(
-            f"{field!r} is not a property name (letters, digits, _ and -; at most 100)"
+            f"{field!r} is not a property name (a letter or _ first, then letters, digits, "
+            "_ and -; at most 100)"
         )
     return key
 

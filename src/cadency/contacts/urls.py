@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cadency.contacts.views import aliases, companies, contact_list, contact_record, enroll
+from cadency.contacts.views import edit as edit_pages
 
 app_name = "contacts"
 urlpatterns = [
@@ -12,4 +13,6 @@ urlpatterns = [
     path("contacts/<int:pk>/enroll/forecast/", enroll.forecast_partial, name="forecast"),
     path("companies/", companies.company_list, name="companies"),
     path("companies/<int:pk>/", companies.company_record, name="company"),
+    path("contacts/<int:pk>/edit/", edit_pages.edit_contact, name="edit"),
+    path("companies/<int:pk>/edit/", edit_pages.edit_company, name="company_edit"),
 ]
