@@ -91,7 +91,7 @@ def test_python_and_the_database_agree_on_who_matches(
         ([{"field": "shoe_size", "op": "is", "value": "9"}], "unknown field 'shoe_size'"),
         ([{"field": "lifecycle_stage", "op": "above", "value": "x"}], "unknown operator 'above'"),
         ([{"field": "lifecycle_stage", "op": "is", "value": ""}], "give a value"),
-        ([{"field": "properties.a b", "op": "is", "value": "x"}], "a property name starts with a letter"),
+        ([{"field": "properties.a b", "op": "is", "value": "x"}], "a property name starts"),
         ([{"field": "owner", "op": "is", "value": ["a", "b"]}], "one value only"),
         (["lifecycle_stage"], "a condition is an object"),
     ],
