@@ -25,6 +25,7 @@ COMMANDS = {
     "sweep": "run the repair sweep once",
     "classify": "classify raw messages (files or - for stdin)",
     "list": "create static or dynamic contact lists, add or remove contacts, show lists",
+    "trigger": "list, preview, add or remove a sequence's unenrollment triggers",
     "workflow": "list, show, create, enable or disable workflows; list their runs",
     "absence": "set a user away until a date (enrollments and tasks wait), end it, show it",
     "demo": "try Cadency: local mail servers, demo data, and buttons that answer as a contact",

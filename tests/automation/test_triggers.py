@@ -230,3 +230,22 @@ def test_trigger_kinds_are_the_four_of_the_issue() -> None:
         "deal_stage",
         "list_joined",
     }
+
+
+def test_a_long_condition_is_saved_with_a_shortened_description(ria: Any) -> None:
+    sequence = make_sequence(ria)
+    values = [f"segment-{i:03d}-" + "x" * 40 for i in range(10)]
+    condition = {"field": "properties.segment", "op": "is_any_of", "value": values}
+    trigger, _ = add_trigger(
+        sequence=sequence, kind="property_value", config={"condition": condition}, actor=ria
+    )
+    assert len(trigger.description) == 300 and trigger.description.endswith("…")
+    assert trigger.config["condition"]["value"] == values
+
+
+@pytest.mark.parametrize("given", [True, 1e400, 2**63, -3, "12a", None])
+def test_a_list_id_must_be_a_whole_number_in_range(ria: Any, given: Any) -> None:
+    with pytest.raises(TriggerError, match="name the list"):
+        add_trigger(
+            sequence=make_sequence(ria), kind="list_joined", config={"list": given}, actor=ria
+        )

@@ -16,6 +16,7 @@ from cadency.api import (
     mailboxes,
     sequences,
     tasks,
+    triggers,
     workflows,
 )
 from cadency.api.auth import TokenAuth
@@ -65,5 +66,6 @@ for module in (
     absences,
     workflows,
     lists,
+    triggers,
 ):
     api.add_router("", module.router)

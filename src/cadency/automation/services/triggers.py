@@ -8,6 +8,7 @@ makes it true for an enrolled contact.
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cadency.accounts.models import User
@@ -62,6 +63,25 @@ class TriggerSpec:
         return parse_condition(self.config["condition"])
 
 
+MAX_ID = 2**63 - 1
+DESCRIPTION_LIMIT = 300
+
+
+def record_id(value: Any) -> int | None:
+    """A database id given as a whole number or its digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
+def shortened(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
 def check_trigger(kind: str, config: Any) -> TriggerSpec:
     if kind not in TriggerKind.values:
         raise TriggerError(f"unknown trigger kind {kind!r} ({', '.join(TriggerKind.values)})")
@@ -77,7 +97,7 @@ def check_trigger(kind: str, config: Any) -> TriggerSpec:
             return TriggerSpec(
                 TriggerKind.PROPERTY_VALUE,
                 {"condition": condition.as_json()},
-                f"{condition.describe()}",
+                shortened(condition.describe()),
             )
         case TriggerKind.DEAL_CREATED:
             return TriggerSpec(
@@ -85,6 +105,8 @@ def check_trigger(kind: str, config: Any) -> TriggerSpec:
             )
         case TriggerKind.DEAL_STAGE:
             stage = config.get("stage")
+            if not stage:
+                raise TriggerError(f"choose a deal stage ({', '.join(DealStage.values)})")
             if stage not in DealStage.values:
                 raise TriggerError(f"unknown deal stage {stage!r} ({', '.join(DealStage.values)})")
             return TriggerSpec(
@@ -93,17 +115,16 @@ def check_trigger(kind: str, config: Any) -> TriggerSpec:
                 f"a deal of the contact or their company reaches {DealStage(stage).label}",
             )
         case _:
-            try:
-                list_id = int(config.get("list"))  # type: ignore[arg-type]
-            except (TypeError, ValueError) as exc:
-                raise TriggerError("name the list (its id)") from exc
+            list_id = record_id(config.get("list"))
+            if list_id is None:
+                raise TriggerError("name the list (its id)")
             contact_list = ContactList.objects.filter(pk=list_id).first()
             if contact_list is None:
                 raise TriggerError(f"no list {list_id}")
             return TriggerSpec(
                 TriggerKind.LIST_JOINED,
                 {"list": list_id},
-                f"the contact joins the list «{contact_list.name}»",
+                shortened(f"the contact joins the list «{contact_list.name}»"),
             )
 
 
@@ -166,6 +187,11 @@ def add_trigger(
     spec = check_trigger(kind, config)
     if sequence.archived_at is not None:
         raise TriggerError(f"the sequence «{sequence.name}» was deleted")
+    with transaction.atomic():
+        return _add(sequence, spec, actor)
+
+
+def _add(sequence: Sequence, spec: TriggerSpec, actor: User) -> tuple[UnenrollTrigger, int]:
     trigger = UnenrollTrigger.objects.create(
         sequence=sequence,
         kind=spec.kind,

@@ -29,4 +29,19 @@ urlpatterns = [
         automation_tab.automation_page,
         name="automation",
     ),
+    path(
+        "sequences/<int:sequence_id>/automation/triggers/",
+        automation_tab.trigger_add,
+        name="trigger_add",
+    ),
+    path(
+        "sequences/<int:sequence_id>/automation/triggers/preview/",
+        automation_tab.trigger_preview,
+        name="trigger_preview",
+    ),
+    path(
+        "sequences/<int:sequence_id>/automation/triggers/<int:trigger_id>/remove/",
+        automation_tab.trigger_remove,
+        name="trigger_remove",
+    ),
 ]
