@@ -71,6 +71,24 @@ CADENCY_WEBHOOK_RETRY_DELAYS = [
 ]
 # Webhooks go to https URLs unless this allows plain http (tests, private networks).
 CADENCY_WEBHOOKS_ALLOW_HTTP = env_bool("CADENCY_WEBHOOKS_ALLOW_HTTP", False)
+# Mail-client sidebar (/sidebar/, docs/mail-clients.md). Origins whose messages the
+# sidebar page accepts and whose requests get CORS headers ("*" matches one host or
+# extension id); and the pages allowed to frame it (CSP frame-ancestors sources).
+CADENCY_SIDEBAR_ORIGINS = env_list(
+    "CADENCY_SIDEBAR_ORIGINS", ["chrome-extension://*", "https://mail.google.com"]
+)
+CADENCY_SIDEBAR_FRAME_ANCESTORS = env_list(
+    "CADENCY_SIDEBAR_FRAME_ANCESTORS",
+    [
+        "'self'",
+        "https://mail.google.com",
+        "chrome-extension://*",
+        "https://outlook.office.com",
+        "https://outlook.office365.com",
+        "https://outlook.live.com",
+        "https://*.officeapps.live.com",
+    ],
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -96,6 +114,7 @@ INSTALLED_APPS = [
     "cadency.api",
     "cadency.demo",
     "cadency.tracking",
+    "cadency.sidebar",
 ]
 
 MIDDLEWARE = [

@@ -12,8 +12,9 @@ urlpatterns = [
     path("", include("cadency.inbound.urls")),
     path("", include("cadency.meetings.urls")),
     path("", include("cadency.deals.urls")),
+    path("", include("cadency.automation.urls")),
     path("", include("cadency.api.urls")),
     path("", include("cadency.demo.urls")),
     path("", include("cadency.tracking.urls")),
-    path("", include("cadency.automation.urls")),
+    path("", include("cadency.sidebar.urls")),
 ]
