@@ -19,9 +19,9 @@ run: install
 	$(BIN)/cadency run
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests bench clients
+	$(BIN)/ruff format --check src tests bench clients
+	$(BIN)/mypy src clients/build.py clients/icons.py
 
 test: install
 	scripts/test.sh
@@ -36,3 +36,10 @@ demo: install
 	scripts/services/install.sh
 	mkdir -p var
 	$(BIN)/cadency demo
+
+# The mail clients for one Cadency (docs/mail-clients.md): the Gmail extension
+# (var/dist/cadency-gmail.zip, unpacked in var/dist/gmail/) and the Outlook add-in
+# (var/dist/outlook/). `make extensions CADENCY_BASE_URL=https://cadency.example.com`
+.PHONY: extensions
+extensions:
+	$(PYTHON) clients/build.py --out var/dist $(if $(CADENCY_BASE_URL),--base-url $(CADENCY_BASE_URL))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the loopback test services need (Postfix, Dovecot, PostgreSQL 15,
 # OpenSSL), Chromium for the browser tests (Playwright drives /usr/bin/chromium;
-# a font so pages and screenshots show text) and the `vmail` user.
+# a font so pages and screenshots show text), Node.js + npm for the Outlook
+# manifest validation and the `vmail` user.
 # Idempotent: installs only what is missing.
 # Run as root (CI does). Daemons are not started here: see start.sh.
 set -euo pipefail
@@ -18,6 +19,11 @@ for pkg in postfix dovecot-imapd dovecot-lmtpd dovecot-sieve openssl \
     chromium fonts-liberation2; do
     have_pkg "$pkg" || missing+=("$pkg")
 done
+# Node.js and npm run Microsoft's Office add-in manifest tools in tests/clients
+# (installed from the npm registry by the tests into var/). Any Node.js 18+ will do.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+fi
 if [[ ! -x /usr/lib/postgresql/15/bin/initdb || ! -x /usr/lib/postgresql/15/bin/pg_ctl ]] \
     || ! command -v psql >/dev/null; then
     missing+=(postgresql-15 postgresql-client-15)
