@@ -39,3 +39,47 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Alert(models.Model):
+    """Something a user must know and act on (e.g. a mailbox that keeps failing).
+
+    Listed on /alerts/ and counted in the navigation while it is open: neither
+    dismissed by the user nor resolved by Cadency. ``key`` names the problem, so a
+    problem that keeps happening has one unresolved alert, not one per occurrence.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=64)
+    key = models.CharField(max_length=200, help_text="The problem, e.g. mailbox_failing:12.")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="Where to fix it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True, help_text="How it was resolved.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=models.Q(resolved_at=None),
+                name="one_unresolved_alert_per_problem",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"],
+                condition=models.Q(resolved_at=None, dismissed_at=None),
+                name="alert_open_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.user})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None and self.dismissed_at is None

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cadency.accounts import views
+from cadency.accounts import alert_views, views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -13,4 +13,6 @@ urlpatterns = [
         views.revoke_api_token,
         name="account_token_revoke",
     ),
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/dismiss/", alert_views.dismiss, name="alert_dismiss"),
 ]

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from cadency.accounts.models import User
+from cadency.accounts.permissions import check_may_delete_contact
 from cadency.api.auth import actor_of
 from cadency.api.common import (
     CompanyRef,
@@ -25,6 +26,7 @@ from cadency.api.pagination import Page
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.contacts.models import Company, Contact, LifecycleStage
 from cadency.contacts.services import ContactError, add_alias, remove_alias, upsert_contact
+from cadency.sequences.services.lifecycle import delete_contact
 
 router = Router(tags=["contacts"])
 
@@ -214,3 +216,26 @@ def remove_email(request: HttpRequest, contact_id: Id, email: Email) -> Status[N
     except ContactError as exc:
         raise conflict(str(exc)) from exc
     return Status(204, None)
+
+
+class ContactDeletedOut(Schema):
+    id: int
+    deleted_at: dt.datetime
+    enrollments_ended: int
+
+
+@router.delete("/contacts/{contact_id}", response={200: ContactDeletedOut, **errors(403, 404, 409)})
+def delete_contact_by_id(request: HttpRequest, contact_id: Id) -> dict[str, object]:
+    """Delete a contact: its open enrollments end with reason ``contact_deleted``.
+
+    Managers and admins delete any contact; a rep only a contact they own, and
+    only when no open enrollment of it was made by someone else. The contact is
+    soft-deleted: it leaves the lists (``include_deleted`` shows it), its history
+    and the reports stay, and the ledger keeps a snapshot of it."""
+    actor = actor_of(request)
+    contact = live_contact(contact_id)
+    check_may_delete_contact(actor, contact)
+    ended = delete_contact(contact=contact, actor=actor)
+    contact.refresh_from_db()
+    assert contact.deleted_at is not None
+    return {"id": contact.pk, "deleted_at": contact.deleted_at, "enrollments_ended": ended}

@@ -17,6 +17,7 @@ from cadency.api import (
     sequences,
     tasks,
     triggers,
+    users,
     workflows,
 )
 from cadency.api.auth import TokenAuth
@@ -63,9 +64,10 @@ for module in (
     mailboxes,
     inbound,
     forecast,
+    users,
     absences,
-    workflows,
     lists,
+    workflows,
     triggers,
 ):
     api.add_router("", module.router)

@@ -12,6 +12,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from cadency.accounts.models import User
+from cadency.accounts.permissions import check_may_manage_sequence
 from cadency.api.auth import actor_of
 from cadency.api.common import (
     BodyBool,
@@ -23,11 +24,12 @@ from cadency.api.common import (
     check_exists,
     get_or_404,
 )
-from cadency.api.errors import ApiError, errors, invalid
+from cadency.api.errors import ApiError, conflict, errors, invalid
 from cadency.api.pagination import Page
 from cadency.sequences.models import DelayUnit, Sequence, Step, StepKind
 from cadency.sequences.reports import with_summary
 from cadency.sequences.services.authoring import DAY_NAMES, SequenceSpecError, create_sequence
+from cadency.sequences.services.lifecycle import delete_sequence
 
 router = Router(tags=["sequences"])
 
@@ -231,3 +233,26 @@ def get_step(
     if step is None:
         raise ApiError(404, "not_found", f"sequence {sequence_id} has no step {position}")
     return step
+
+
+class SequenceDeletedOut(Schema):
+    id: int
+    deleted_at: dt.datetime
+    enrollments_ended: int
+
+
+@router.delete(
+    "/sequences/{sequence_id}", response={200: SequenceDeletedOut, **errors(403, 404, 409)}
+)
+def delete_sequence_by_id(request: HttpRequest, sequence_id: Id) -> dict[str, object]:
+    """Delete a sequence (its owner, a manager or an admin): its open enrollments end
+    with reason ``sequence_deleted``. The sequence is archived, not erased: it stays
+    readable (``include_deleted``) and its reports do not change."""
+    actor = actor_of(request)
+    sequence = get_or_404(Sequence.objects.all(), sequence_id, "sequence")
+    check_may_manage_sequence(actor, sequence)
+    if sequence.archived_at is not None:
+        raise conflict(f"sequence {sequence_id} was already deleted")
+    ended = delete_sequence(sequence=sequence, actor=actor)
+    sequence.refresh_from_db()
+    return {"id": sequence.pk, "deleted_at": sequence.archived_at, "enrollments_ended": ended}

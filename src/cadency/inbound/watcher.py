@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from cadency.inbound.folders import imap_folder
 from cadency.mailboxes.connections import open_imap
+from cadency.mailboxes.health import Side, record_mailbox_failure, record_mailbox_working
 from cadency.mailboxes.models import INBOX, FolderSyncState, Mailbox, WatcherLease
 
 logger = logging.getLogger("cadency.watcher")
@@ -212,12 +213,36 @@ def sync_inbox_now(mailbox: Mailbox) -> SyncResult:
     Raises SyncError (FolderMissing included) or an IMAP/network error when any
     watched folder cannot be read: the caller must not send blind.
     """
-    client = open_imap(mailbox)
     try:
-        return sync_folders(client, mailbox, mailbox.folders_to_watch)
+        client = open_imap(mailbox)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        report_login_failed(mailbox, exc)
+        raise
+    try:
+        result = sync_folders(client, mailbox, mailbox.folders_to_watch)
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
+    report_logged_in(mailbox)
+    return result
+
+
+def report_login_failed(mailbox: Mailbox, exc: Exception) -> None:
+    """Count a failed IMAP connection or login (``mailboxes.health``); a problem
+    recording it is logged, never raised into the caller's own handling."""
+    error = f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: {exc}"
+    try:
+        record_mailbox_failure(mailbox, Side.IMAP, error)
+    except Exception:
+        logger.exception("mailbox %s: could not record the IMAP failure", mailbox.pk)
+
+
+def report_logged_in(mailbox: Mailbox) -> None:
+    """The IMAP login worked (``mailboxes.health``: one small query when healthy)."""
+    try:
+        record_mailbox_working(mailbox, [Side.IMAP], via="the mailbox was read")
+    except Exception:
+        logger.exception("mailbox %s: could not record that IMAP works", mailbox.pk)
 
 
 def _response(client: imaplib.IMAP4, name: str) -> str:
@@ -315,6 +340,7 @@ class MailboxWatch(threading.Thread):
         self.mailbox_id = mailbox_id
         self.stopping = stopping
         self.holder = holder_name()
+        self.connecting: Mailbox | None = None
 
     def run(self) -> None:
         self.holder = holder_name()
@@ -329,6 +355,8 @@ class MailboxWatch(threading.Thread):
                     self.watch()
                     backoff = 1.0
                 except (OSError, imaplib.IMAP4.error, SyncError) as exc:
+                    if self.connecting is not None:
+                        report_login_failed(self.connecting, exc)
                     logger.warning(
                         "mailbox %s: %s; retrying in %.0f s", self.mailbox_id, exc, backoff
                     )
@@ -342,7 +370,10 @@ class MailboxWatch(threading.Thread):
         """IDLE on INBOX; STATUS on the other watched folders every ``POLL_SECONDS``;
         renew the lease (and re-read the folder list) every ``idle_seconds()``."""
         mailbox = Mailbox.objects.get(pk=self.mailbox_id)
+        self.connecting = mailbox  # a failure until logged in counts (mailboxes.health)
         client = open_imap(mailbox)
+        self.connecting = None
+        report_logged_in(mailbox)
         missing: set[str] = set()
         try:
             self.report_missing(

@@ -1,13 +1,14 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from cadency.accounts.models import User
 from cadency.inbound.folders import FolderError, clean_folder_names, set_watched_folders
 from cadency.mailboxes.forms import CONNECTION_FIELDS
 from cadency.mailboxes.models import Mailbox
+from cadency.mailboxes.services import check_mailbox
 
 
 class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -50,11 +51,29 @@ class MailboxAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = MailboxForm
     list_display = ("email", "user", "health", "daily_limit", "last_checked_at")
     list_filter = ("health",)
-    readonly_fields = ("health", "last_error", "last_checked_at")
+    readonly_fields = (
+        "health",
+        "last_error",
+        "last_checked_at",
+        "smtp_failures",
+        "imap_failures",
+        "failing_since",
+    )
 
     def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
-        if form.cleaned_data.get("secret"):
+        new_secret = bool(form.cleaned_data.get("secret"))
+        if new_secret:
             obj.set_secret(form.cleaned_data["secret"])
         super().save_model(request, obj, form, change)
         actor = request.user if isinstance(request.user, User) else None
         set_watched_folders(mailbox=obj, folders=form.cleaned_data["folders"], actor=actor)
+        if change and (new_secret or form.has_changed()) and not obj.is_working:
+            # Changed settings of a failing mailbox: test them now, so that what Cadency
+            # paused for it resumes at once if they work.
+            check = check_mailbox(obj, via="settings changed in the admin")
+            summary = "passed its connection test" if check.ok else "still fails: "
+            self.message_user(
+                request,
+                f"{obj.email} {summary}{'; '.join(check.errors)}",
+                level=messages.SUCCESS if check.ok else messages.WARNING,
+            )

@@ -116,3 +116,16 @@ class MailboxFilterForm(forms.Form):
 def at_least_one(field: forms.Field) -> None:
     field.validators.append(MinValueValidator(1))
     field.widget.attrs["min"] = 1
+
+
+class MailboxSecretForm(forms.Form):
+    """New credentials for a connected mailbox: tested before they are saved."""
+
+    secret = forms.CharField(
+        label="New password or access token",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        max_length=4096,
+        help_text="Stored encrypted. SMTP and IMAP are tested with it first; nothing is "
+        "saved if they refuse it.",
+    )

@@ -70,6 +70,13 @@ class Mailbox(models.Model):
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
     last_error = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Consecutive failures to connect or log in, per side (mailboxes.health): at
+    # CADENCY_MAILBOX_FAILURES_BEFORE_PAUSE the enrollments sending through it pause.
+    smtp_failures = models.PositiveIntegerField(default=0)
+    smtp_failed_at = models.DateTimeField(null=True, blank=True)
+    imap_failures = models.PositiveIntegerField(default=0)
+    imap_failed_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,3 +145,42 @@ class WatcherLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mailbox} held by {self.holder or 'nobody'}"
+
+
+class MailboxPause(models.Model):
+    """An enrollment Cadency paused because its mailbox kept failing: only these
+    resume when the mailbox works again (``mailboxes.health``).
+
+    ``paused_at`` is the enrollment's own ``paused_at`` when Cadency paused it, so a
+    pause a person made later (after resuming it by hand) is told apart and left alone.
+    """
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="pauses")
+    enrollment = models.ForeignKey(
+        "sequences.Enrollment", on_delete=models.CASCADE, related_name="mailbox_pauses"
+    )
+    paused_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=32, blank=True, help_text="resumed, or why it was left as it was."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=models.Q(done=False),
+                name="one_pending_mailbox_pause_per_enrollment",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["mailbox"], condition=models.Q(done=False), name="mailbox_pause_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"enrollment {self.enrollment_id} paused for mailbox {self.mailbox_id}"

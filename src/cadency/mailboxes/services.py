@@ -16,6 +16,7 @@ from cadency.mailboxes.connections import (
     open_imap,
     open_smtp,
 )
+from cadency.mailboxes.health import Side, record_mailbox_failure, record_mailbox_working
 from cadency.mailboxes.models import AuthMethod, Health, Mailbox, Security, SentCopy
 from cadency.sequences.services.scheduling import resolve_zone
 
@@ -30,6 +31,8 @@ class MailboxCheck:
     imap_ok: bool
     sent_folder_ok: bool
     errors: list[str]
+    smtp_error: str = ""
+    imap_error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -117,9 +120,55 @@ def _credential_kind(mailbox: Mailbox) -> str:
     return "wrong username or password"
 
 
-def check_mailbox(mailbox: Mailbox) -> MailboxCheck:
-    """Test the connection and record the mailbox's health."""
+def check_mailbox(mailbox: Mailbox, *, via: str = "connection test") -> MailboxCheck:
+    """Test the connection and record the mailbox's health: a side that logged in
+    counts as working (what Cadency paused for it may resume), one that did not
+    counts as a failure (``mailboxes.health``)."""
     result = test_connection(mailbox)
+    record_check(mailbox, result, via=via)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        health=Health.OK if result.ok else Health.FAILING,
+        last_error="; ".join(result.errors),
+        last_checked_at=timezone.now(),
+    )
+    mailbox.refresh_from_db()
+    return result
+
+
+def record_check(mailbox: Mailbox, result: MailboxCheck, *, via: str) -> None:
+    working = [
+        side for side, ok in ((Side.SMTP, result.smtp_ok), (Side.IMAP, result.imap_ok)) if ok
+    ]
+    if working:
+        record_mailbox_working(mailbox, working, via=via)
+    if not result.smtp_ok:
+        record_mailbox_failure(mailbox, Side.SMTP, result.smtp_error)
+    if not result.imap_ok:
+        record_mailbox_failure(mailbox, Side.IMAP, result.imap_error)
+
+
+def update_mailbox_secret(*, mailbox: Mailbox, actor: User, secret: str) -> MailboxCheck:
+    """New credentials (a changed password, a fresh OAuth2 token): tested first and
+    saved only if SMTP and IMAP accept them (MailboxCheckFailed otherwise, and
+    nothing changes). Then what Cadency paused for the mailbox resumes."""
+    if not secret:
+        raise MailboxError("enter the new password or access token")
+    trial = Mailbox.objects.get(pk=mailbox.pk)
+    trial.set_secret(secret)
+    result = test_connection(trial)
+    if not (result.smtp_ok and result.imap_ok):
+        raise MailboxCheckFailed(result)
+    with transaction.atomic():
+        Mailbox.objects.filter(pk=mailbox.pk).update(secret_encrypted=trial.secret_encrypted)
+        record_event(
+            kind="mailbox_credentials_changed",
+            actor=actor,
+            sentence=f"{actor.display_name} entered new credentials for the mailbox "
+            f"{mailbox.email}; SMTP and IMAP accepted them.",
+            data={"mailbox": mailbox.pk},
+        )
+    mailbox.refresh_from_db()
+    record_check(mailbox, result, via="new credentials")
     Mailbox.objects.filter(pk=mailbox.pk).update(
         health=Health.OK if result.ok else Health.FAILING,
         last_error="; ".join(result.errors),
@@ -148,6 +197,7 @@ def test_connection(mailbox: Mailbox) -> MailboxCheck:
         )
     except (OSError, smtplib.SMTPException) as exc:
         errors.append(f"SMTP {mailbox.smtp_host}:{mailbox.smtp_port}: {exc}")
+    smtp_error = "" if smtp_ok else errors[-1]
     try:
         client = open_imap(mailbox, timeout=15)
         imap_ok = True
@@ -165,7 +215,8 @@ def test_connection(mailbox: Mailbox) -> MailboxCheck:
         )
     except (OSError, imaplib.IMAP4.error) as exc:
         errors.append(f"IMAP {mailbox.imap_host}:{mailbox.imap_port}: {exc}")
-    return MailboxCheck(smtp_ok, imap_ok, sent_ok, errors)
+    imap_error = "" if imap_ok else errors[-1]
+    return MailboxCheck(smtp_ok, imap_ok, sent_ok, errors, smtp_error, imap_error)
 
 
 LIMIT_FIELDS = {

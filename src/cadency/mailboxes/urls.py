@@ -9,4 +9,5 @@ urlpatterns = [
     path("mailboxes/<int:mailbox_id>/", views.mailbox_detail, name="detail"),
     path("mailboxes/<int:mailbox_id>/test/", views.test, name="test"),
     path("mailboxes/<int:mailbox_id>/limits/", views.edit_limits, name="limits"),
+    path("mailboxes/<int:mailbox_id>/credentials/", views.edit_secret, name="credentials"),
 ]

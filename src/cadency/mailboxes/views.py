@@ -20,10 +20,13 @@ from cadency.mailboxes.forms import (
     ConnectMailboxForm,
     MailboxFilterForm,
     MailboxLimitsForm,
+    MailboxSecretForm,
 )
+from cadency.mailboxes.health import failures_before_pause
 from cadency.mailboxes.models import (
     AuthMethod,
     Mailbox,
+    MailboxPause,
     Security,
     SentCopy,
 )
@@ -45,6 +48,7 @@ from cadency.mailboxes.services import (
     add_mailbox,
     check_mailbox,
     update_mailbox_limits,
+    update_mailbox_secret,
 )
 from cadency.web.redirects import redirect_back
 from cadency.web.requests import signed_in_user
@@ -120,7 +124,16 @@ def mailbox_detail(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     actor = signed_in_user(request)
     mailbox = get_visible(actor, mailbox_id)
     (row,) = mailbox_rows(actor, [mailbox], timezone.now())
-    return render(request, "mailboxes/detail.html", {"row": row, "mailbox": mailbox})
+    return render(
+        request,
+        "mailboxes/detail.html",
+        {
+            "row": row,
+            "mailbox": mailbox,
+            "paused_for_failure": MailboxPause.objects.filter(mailbox=mailbox, done=False).count(),
+            "failures_before_pause": failures_before_pause(),
+        },
+    )
 
 
 def connect_mailbox(*, owner: User, data: dict[str, Any]) -> Mailbox:
@@ -221,6 +234,34 @@ def edit_limits(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     return render(
         request,
         "mailboxes/limits.html",
+        {"form": form, "mailbox": mailbox},
+        status=400 if form.errors else 200,
+    )
+
+
+def edit_secret(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """New credentials (a changed password, a fresh token), tested before saving."""
+    actor = signed_in_user(request)
+    mailbox = get_visible(actor, mailbox_id)
+    check_may_edit(actor, mailbox)
+    form = MailboxSecretForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_mailbox_secret(mailbox=mailbox, actor=actor, secret=form.cleaned_data["secret"])
+        except MailboxCheckFailed as failed:
+            form.add_error(None, "The servers refused the new credentials, so nothing was saved:")
+            for error in failed.check.errors:
+                form.add_error(None, error)
+        except MailboxError as exc:
+            form.add_error(None, f"Nothing was saved: {exc}.")
+        else:
+            messages.success(
+                request, f"Saved the new credentials of {mailbox.email}: SMTP and IMAP accept them."
+            )
+            return redirect("mailboxes:detail", mailbox_id=mailbox.pk)
+    return render(
+        request,
+        "mailboxes/secret.html",
         {"form": form, "mailbox": mailbox},
         status=400 if form.errors else 200,
     )

@@ -1,4 +1,5 @@
-"""The worker process: django-tasks-db's worker loop plus the periodic sweep and calendar sync."""
+"""The worker process: django-tasks-db's worker loop plus the periodic sweep, calendar
+sync and re-test of failing mailboxes."""
 
 import logging
 import os
@@ -10,6 +11,8 @@ from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from cadency.calendars.periodic import CalendarSyncThread
+from cadency.mailboxes.periodic import MailboxRetestThread
+from cadency.sequences.services.lifecycle import finish_deactivations
 from cadency.sequences.services.recovery import sweep
 
 logger = logging.getLogger("cadency.worker")
@@ -30,6 +33,9 @@ class SweepThread(threading.Thread):
                 report = sweep()
                 if any(vars(report).values()):
                     logger.info("sweep: %s", report)
+                ended = finish_deactivations()
+                if ended:
+                    logger.info("sweep: %s enrollments of deactivated users ended", ended)
             except Exception:
                 logger.exception("sweep failed; it will run again")
         connection.close()
@@ -40,6 +46,8 @@ def run_worker(*, interval: float = 0.2, sweep_interval: float | None = None) ->
     sweeper.start()
     calendar_sync = CalendarSyncThread()
     calendar_sync.start()
+    mailbox_retest = MailboxRetestThread()
+    mailbox_retest.start()
     worker = Worker(
         queue_names=["*"],
         interval=interval,
@@ -56,3 +64,4 @@ def run_worker(*, interval: float = 0.2, sweep_interval: float | None = None) ->
     finally:
         sweeper.stopped.set()
         calendar_sync.stopped.set()
+        mailbox_retest.stopped.set()

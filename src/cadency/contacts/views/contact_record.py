@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from cadency.accounts.permissions import may_act_on
+from cadency.accounts.permissions import may_act_on, may_delete_contact
 from cadency.contacts.forms import AliasForm
 from cadency.contacts.models import Contact, Suppression
 from cadency.contacts.timeline import DEFAULT_LIMIT, contact_timeline
@@ -76,6 +76,9 @@ def record_context(
         "properties": sorted(contact.properties.items()) if contact.properties else [],
         "now": timezone.now(),
         "demo_mode": settings.CADENCY_DEMO,
+        "may_delete": contact.deleted_at is None
+        and may_delete_contact(signed_in_user(request), contact),
+        "open_count": contact.enrollments.filter(status__in=OPEN_STATUSES).count(),
     }
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cadency.contacts.models import Suppression, SuppressionReason
 from cadency.ledger.models import Event
 from cadency.ledger.services import record_event, record_events
+from cadency.mailboxes.health import Side, record_mailbox_failure, record_mailbox_working
 from cadency.mailboxes.models import Health, Mailbox, SentCopy
 from cadency.outbound.models import SentMessage
 from cadency.outbound.smtp_send import SendOutcome, SendStatus
@@ -238,16 +239,22 @@ def retry_time(enrollment: Enrollment, run: StepRun, now: dt.datetime) -> dt.dat
 
 
 def mark_mailbox(mailbox: Mailbox, health: Health, error: str, now: dt.datetime) -> None:
+    """Mark the mailbox's health at once; a failure is also counted once this
+    transaction commits (``mailboxes.health``: enough in a row pause its enrollments),
+    outside the row locks the send holds."""
     Mailbox.objects.filter(pk=mailbox.pk).update(
         health=health, last_error=error, last_checked_at=now
     )
     mailbox.health = health
     mailbox.last_error = error
+    if health == Health.FAILING:
+        transaction.on_commit(lambda: record_mailbox_failure(mailbox, Side.SMTP, error, now=now))
 
 
 def mark_mailbox_working(mailbox: Mailbox) -> None:
-    if mailbox.health != Health.OK:
-        mark_mailbox(mailbox, Health.OK, "", timezone.now())
+    """The SMTP server accepted a send: the mailbox works (what Cadency paused for
+    it resumes). One small query when it was healthy already."""
+    record_mailbox_working(mailbox, [Side.SMTP], via="a send was accepted")
 
 
 def record_bounce(

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cadency.accounts.permissions import check_may_manage_sequence, may_act_on, may_manage_sequence
-from cadency.sequences.models import Sequence
+from cadency.sequences.models import Enrollment, Sequence
+from cadency.sequences.models.enrollment import OPEN_STATUSES
 from cadency.sequences.selectors_company import same_company_would_end
 from cadency.sequences.services.settings import (
     DAY_NAMES,
@@ -122,6 +123,7 @@ def settings_page(request: HttpRequest, sequence_id: int) -> HttpResponse:
         form = SettingsForm(initial=initial_of(sequence))
     editable = may_manage_sequence(user, sequence) and sequence.archived_at is None
     would_end = same_company_would_end(sequence)
+    open_count = Enrollment.objects.filter(sequence=sequence, status__in=OPEN_STATUSES).count()
     return render(
         request,
         "sequences/settings.html",
@@ -130,6 +132,7 @@ def settings_page(request: HttpRequest, sequence_id: int) -> HttpResponse:
             "tab": "settings",
             "form": form,
             "editable": editable,
+            "open_count": open_count,
             "would_end": would_end[:PREVIEW_ROWS],
             "would_end_count": len(would_end),
             "would_end_ids": [

@@ -1,8 +1,10 @@
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cadency.accounts.models import ApiToken, Role, User
+from cadency.accounts.permissions import check_may_deactivate_user
 from cadency.accounts.services import UserError, create_user
 from cadency.accounts.tokens import TokenError, create_token, revoke_token
 from cadency.lib.cli_helpers import (
@@ -16,9 +18,12 @@ from cadency.lib.cli_helpers import (
     write_json,
     write_table,
 )
-from cadency.sequences.models import Enrollment
-from cadency.sequences.models.enrollment import OPEN_STATUSES
-from cadency.sequences.services.lifecycle import deactivate_user
+from cadency.sequences.services.lifecycle import (
+    DeactivationError,
+    check_deactivation,
+    deactivate_user,
+    deactivation_preview,
+)
 
 
 def user_data(user: User) -> dict[str, Any]:
@@ -86,7 +91,16 @@ class Command(BaseCommand):
         )
         deactivate.add_argument("username")
         deactivate.add_argument(
-            "--as", dest="actor", required=True, metavar="ADMIN", help="the acting admin"
+            "--as",
+            dest="actor",
+            required=True,
+            metavar="USERNAME",
+            help="the acting manager or admin",
+        )
+        deactivate.add_argument(
+            "--reassign-tasks-to",
+            metavar="USERNAME",
+            help="give the user's open tasks to this user (default: cancel them)",
         )
         deactivate.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         deactivate.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -174,25 +188,52 @@ class Command(BaseCommand):
 
     def deactivate(self, options: dict[str, Any]) -> None:
         actor = get_actor(options["actor"])
-        if not (actor.is_superuser or actor.role == Role.ADMIN):
-            raise CommandError(f"{actor.username} is a {actor.role}: only an admin may deactivate")
         user = get_user(options["username"])
-        if user.pk == actor.pk:
-            raise CommandError("you cannot deactivate yourself; ask another admin")
+        try:
+            check_may_deactivate_user(actor, user)
+        except PermissionDenied as exc:
+            raise CommandError(f"{exc}; nothing was changed") from exc
         if not user.is_active:
             raise CommandError(f"{user.username} is already deactivated; nothing was changed")
-        open_count = Enrollment.objects.filter(enrolled_by=user, status__in=OPEN_STATUSES).count()
+        heir = get_user(options["reassign_tasks_to"]) if options["reassign_tasks_to"] else None
+        try:
+            check_deactivation(user=user, actor=actor, reassign_tasks_to=heir)
+        except DeactivationError as exc:
+            raise CommandError(f"cannot deactivate {user.username}: {exc}") from exc
+        preview = deactivation_preview(user)
+        tasks = f"reassigned to {heir.username}" if heir else "cancelled"
         question = (
-            f"Deactivate {user.username}? {open_count} open enrollment(s) they made will end."
+            f"Deactivate {user.username}? {preview.open_enrollments} open enrollment(s) they "
+            f"made will end; their {preview.open_tasks} open task(s) will be {tasks}."
         )
         if not confirm(self.stderr, question, assume_yes=options["yes"]):
             raise CommandError("cancelled: nothing was changed")
-        ended = deactivate_user(user=user, actor=actor)
+        try:
+            done = deactivate_user(user=user, actor=actor, reassign_tasks_to=heir)
+        except DeactivationError as exc:
+            raise CommandError(f"cannot deactivate {user.username}: {exc}") from exc
         user.refresh_from_db()
         if options["json"]:
-            write_json(self.stdout, {"user": user_data(user), "enrollments_ended": ended})
-        else:
-            self.stdout.write(f"Deactivated {user.username}; {ended} open enrollment(s) ended.")
+            write_json(
+                self.stdout,
+                {
+                    "user": user_data(user),
+                    "enrollments_ended": done.enrollments_ended,
+                    "tasks_reassigned": done.tasks_reassigned,
+                    "tasks_cancelled": done.tasks_cancelled,
+                    "tasks_reassigned_to": heir.username if heir else None,
+                },
+            )
+            return
+        moved = (
+            f"{done.tasks_reassigned} open task(s) reassigned to {heir.username}"
+            if heir
+            else f"{done.tasks_cancelled} open task(s) cancelled"
+        )
+        self.stdout.write(
+            f"Deactivated {user.username}; {done.enrollments_ended} open enrollment(s) "
+            f"ended, {moved}."
+        )
 
     def token(self, options: dict[str, Any]) -> None:
         match options["token_action"]:

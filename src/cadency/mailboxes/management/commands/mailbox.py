@@ -24,7 +24,14 @@ from cadency.lib.cli_helpers import (
 )
 from cadency.mailboxes.connections import open_imap
 from cadency.mailboxes.models import AuthMethod, FolderSyncState, Mailbox, Security, SentCopy
-from cadency.mailboxes.services import MailboxCheck, MailboxError, add_mailbox, check_mailbox
+from cadency.mailboxes.services import (
+    MailboxCheck,
+    MailboxCheckFailed,
+    MailboxError,
+    add_mailbox,
+    check_mailbox,
+    update_mailbox_secret,
+)
 
 SMTP_PORTS = {Security.TLS: 465, Security.STARTTLS: 587, Security.NONE: 25}
 IMAP_PORTS = {Security.TLS: 993, Security.STARTTLS: 143, Security.NONE: 143}
@@ -158,6 +165,24 @@ class Command(BaseCommand):
         test.add_argument("mailbox", metavar="ID|EMAIL")
         test.add_argument("--json", action="store_true", help="print the result as JSON")
 
+        credentials = actions.add_parser(
+            "credentials",
+            help="enter a new password or token (tested first; saved only if accepted)",
+            description="After a password change or an expired OAuth2 token. SMTP and IMAP "
+            "are tested with the new secret first: nothing is saved if they refuse it. Once "
+            "saved, the enrollments Cadency paused because the mailbox kept failing resume.",
+        )
+        credentials.add_argument("mailbox", metavar="ID|EMAIL")
+        credentials.add_argument(
+            "--as", dest="actor", required=True, metavar="USERNAME", help="the owner or an admin"
+        )
+        new_secret = credentials.add_mutually_exclusive_group()
+        new_secret.add_argument("--password", help="password or token (visible in shell history)")
+        new_secret.add_argument(
+            "--password-stdin", action="store_true", help="read the password or token from stdin"
+        )
+        credentials.add_argument("--json", action="store_true", help="print the result as JSON")
+
         folders = actions.add_parser(
             "folders",
             help="show or set the folders watched for replies",
@@ -190,6 +215,8 @@ class Command(BaseCommand):
                 self.add(options)
             case "test":
                 self.test(options)
+            case "credentials":
+                self.credentials(options)
             case "folders":
                 self.folders(options)
             case "list":
@@ -269,6 +296,35 @@ class Command(BaseCommand):
                 f"the server of {mailbox.email} has no folder {', '.join(missing)}: replies "
                 "filed there cannot be read, so sends are held until the list is fixed"
             )
+
+    def credentials(self, options: dict[str, Any]) -> None:
+        actor = get_actor(options["actor"])
+        mailbox = get_mailbox(options["mailbox"])
+        if not may_change(actor, mailbox):
+            raise CommandError(
+                f"{actor.username} may not change {mailbox.email}: only its owner or an admin"
+            )
+        secret = read_secret(
+            value=options["password"],
+            from_stdin=options["password_stdin"],
+            prompt="OAuth2 access token"
+            if mailbox.auth_method == AuthMethod.XOAUTH2
+            else "Password",
+        )
+        try:
+            check = update_mailbox_secret(mailbox=mailbox, actor=actor, secret=secret)
+        except MailboxCheckFailed as failed:
+            self.print_check(failed.check, [])
+            raise CommandError(
+                f"the servers refused the new credentials of {mailbox.email}; nothing was saved"
+            ) from failed
+        except MailboxError as exc:
+            raise CommandError(f"nothing was saved: {exc}") from exc
+        if options["json"]:
+            write_json(self.stdout, {"mailbox": mailbox_data(mailbox), "check": check_data(check)})
+        else:
+            self.stdout.write(f"Saved new credentials for {mailbox.email}.")
+            self.print_check(check, [])
 
     def missing_watched_folders(self, mailbox: Mailbox, check: MailboxCheck | None) -> list[str]:
         """The watched folders the server lacks, when IMAP could be checked."""
