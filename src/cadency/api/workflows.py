@@ -32,6 +32,7 @@ from cadency.api.errors import ApiError, errors, invalid
 from cadency.api.pagination import Page
 from cadency.automation.actions import TASK_KINDS
 from cadency.automation.conditions import OPS
+from cadency.automation.describe import in_words
 from cadency.automation.models import (
     DeliveryStatus,
     RunStatus,
@@ -47,7 +48,6 @@ from cadency.automation.services.workflows import (
     set_enabled,
     update_workflow,
 )
-from cadency.automation.views.words import in_words
 from cadency.deals.models import DealStage
 from cadency.sequences.models import UnenrollReason
 

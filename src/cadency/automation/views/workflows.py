@@ -17,12 +17,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from cadency.automation.describe import Names, in_words
 from cadency.automation.forms_workflows import ACTION_LABELS
 from cadency.automation.models import RunStatus, WebhookDelivery, Workflow, WorkflowRun
 from cadency.automation.permissions import check_may_edit_workflow, may_edit_workflow
 from cadency.automation.services.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER
 from cadency.automation.services.workflows import rotate_secret, set_enabled
-from cadency.automation.views.words import Names, in_words
 from cadency.web.pagination import page_of
 from cadency.web.redirects import redirect_back
 from cadency.web.requests import signed_in_user

@@ -8,10 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Max, QuerySet
 
+from cadency.automation.describe import Names, in_words
 from cadency.automation.models import Workflow, WorkflowRun
 from cadency.automation.permissions import may_edit_workflow
 from cadency.automation.services.workflows import WorkflowError, create_workflow, set_enabled
-from cadency.automation.views.words import Names, in_words
 from cadency.lib.cli_helpers import (
     get_actor,
     iso,
@@ -20,7 +20,7 @@ from cadency.lib.cli_helpers import (
     write_json,
     write_table,
 )
-from cadency.sequences.management.commands.sequence import load_spec
+from cadency.lib.specs import load_spec
 
 SPEC_KEYS = ("name", "trigger_type", "trigger_filters", "conditions", "actions")
 
