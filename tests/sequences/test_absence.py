@@ -24,10 +24,10 @@ from cadency.sequences.models import (
 from cadency.sequences.services.absence import (
     AbsenceCode,
     AbsenceRefused,
-    end_absence,
     preview_absence,
     start_absence,
 )
+from cadency.sequences.services.absence_return import end_absence
 from cadency.sequences.services.enrollment import enroll, pause, resume
 from tests.factories import make_contact, make_mailbox, make_sequence, make_user
 

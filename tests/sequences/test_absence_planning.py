@@ -4,7 +4,7 @@ import datetime as dt
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from cadency.sequences.services.absence import Pending, plan_catch_up
+from cadency.sequences.services.catch_up import Pending, plan_catch_up
 from cadency.sequences.services.scheduling import SendPolicy
 
 PARIS = ZoneInfo("Europe/Paris")

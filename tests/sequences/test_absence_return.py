@@ -22,7 +22,8 @@ from cadency.sequences.models import (
     StepRun,
     Task,
 )
-from cadency.sequences.services.absence import end_absence, pause_if_absent, start_absence
+from cadency.sequences.services.absence import current_absence, pause_if_absent, start_absence
+from cadency.sequences.services.absence_return import end_absence
 from cadency.sequences.services.enrollment import enroll, pause
 from cadency.sequences.services.recovery import sweep
 from tests.factories import make_contact, make_mailbox, make_sequence, make_user
@@ -316,7 +317,7 @@ def test_an_out_of_office_pause_a_person_took_over_is_not_held(ann: User, clock:
 def test_one_absence_that_cannot_end_does_not_hold_up_the_others(
     ann: User, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cadency.sequences.services import absence as service
+    from cadency.sequences.services import absence_return as service
 
     bob = make_user("bob")
     make_mailbox(bob)
@@ -332,5 +333,5 @@ def test_one_absence_that_cannot_end_does_not_hold_up_the_others(
     monkeypatch.setattr(service, "finish_absence", broken_for_ann)
     clock.move_to(RETURN_NIGHT)
     assert service.end_due_absences() == 1
-    assert service.current_absence(ann) is not None
-    assert service.current_absence(bob) is None
+    assert current_absence(ann) is not None
+    assert current_absence(bob) is None

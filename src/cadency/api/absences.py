@@ -24,9 +24,9 @@ from cadency.sequences.services.absence import (
     AbsenceRefused,
     check_may_set_absence,
     current_absence,
-    end_absence,
     start_absence,
 )
+from cadency.sequences.services.absence_return import end_absence
 
 router = Router(tags=["absences"])
 

@@ -55,7 +55,7 @@ def sweep() -> SweepReport:
     from cadency.inbound.actions import resume_due
 
     report.resumed_after_out_of_office = resume_due()
-    from cadency.sequences.services.absence import end_due_absences
+    from cadency.sequences.services.absence_return import end_due_absences
 
     report.absences_ended = end_due_absences()
     from cadency.automation.recovery import requeue_lost_deliveries, requeue_stale_reactions

@@ -24,11 +24,11 @@ from cadency.sequences.services.absence import (
     AbsenceRefused,
     check_may_set_absence,
     current_absence,
-    end_absence,
     preview_absence,
     start_absence,
     user_zone,
 )
+from cadency.sequences.services.absence_return import end_absence
 from cadency.web.requests import signed_in_user
 
 HISTORY = 10

@@ -10,9 +10,9 @@ from cadency.sequences.models import Absence
 from cadency.sequences.services.absence import (
     AbsenceRefused,
     current_absence,
-    end_absence,
     start_absence,
 )
+from cadency.sequences.services.absence_return import end_absence
 
 
 def absence_data(absence: Absence) -> dict[str, Any]:
