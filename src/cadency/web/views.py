@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+
+from cadency.web.readiness import readiness
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -9,7 +11,25 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process serves requests. It does not touch the database, so that an
+    outage there does not get every web server restarted; /readyz checks it."""
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """200 when this process may take traffic; else 503 naming each check that failed."""
+    result = readiness()
+    if result.ready:
+        return JsonResponse({"status": "ready", "checks": dict.fromkeys(result.passed, "ok")})
+    return JsonResponse(
+        {
+            "status": "not ready",
+            "checks": {**dict.fromkeys(result.passed, "ok"), **result.failed},
+            "failed": list(result.failed),
+        },
+        status=503,
+    )
