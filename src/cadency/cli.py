@@ -26,6 +26,7 @@ COMMANDS = {
     "trigger": "list, preview, add or remove a sequence's unenrollment triggers",
     "workflow": "list, show, create, enable or disable workflows; list their runs",
     "absence": "set a user away until a date (enrollments and tasks wait), end it, show it",
+    "keys": "rotate the keys that encrypt secrets at rest; check that every secret is readable",
     "sweep": "run the repair sweep once",
     "classify": "classify raw messages (files or - for stdin)",
     "demo": "try Cadency: local mail servers, demo data, and buttons that answer as a contact",

@@ -71,6 +71,12 @@ CADENCY_WEBHOOK_RETRY_DELAYS = [
 ]
 # Webhooks go to https URLs unless this allows plain http (tests, private networks).
 CADENCY_WEBHOOKS_ALLOW_HTTP = env_bool("CADENCY_WEBHOOKS_ALLOW_HTTP", False)
+# Bearer token Prometheus sends to /metrics; unset: only loopback clients may scrape.
+CADENCY_METRICS_TOKEN = env_str("CADENCY_METRICS_TOKEN", "")
+# Console log lines: "text" for people, "json" (one object per line) for log shippers.
+CADENCY_LOG_FORMAT = env_str("CADENCY_LOG_FORMAT", "text").strip().lower()
+if CADENCY_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CADENCY_LOG_FORMAT must be text or json, not {CADENCY_LOG_FORMAT!r}")
 # Mail-client sidebar (/sidebar/, docs/mail-clients.md). Origins whose messages the
 # sidebar page accepts and whose requests get CORS headers ("*" matches one host or
 # extension id); and the pages allowed to frame it (CSP frame-ancestors sources).
@@ -182,6 +188,15 @@ TASKS = {
     }
 }
 
+# Sign-ins are refused for a while after this many failures for one username, or from
+# one address, within CADENCY_LOGIN_LOCKOUT_SECONDS (accounts/login_limits.py). Behind
+# reverse proxies, CADENCY_TRUSTED_PROXIES says how many append to X-Forwarded-For.
+AUTHENTICATION_BACKENDS = ["cadency.accounts.login_limits.LimitedModelBackend"]
+CADENCY_LOGIN_FAILURES_PER_USERNAME = env_int("CADENCY_LOGIN_FAILURES_PER_USERNAME", 5)
+CADENCY_LOGIN_FAILURES_PER_ADDRESS = env_int("CADENCY_LOGIN_FAILURES_PER_ADDRESS", 20)
+CADENCY_LOGIN_LOCKOUT_SECONDS = env_int("CADENCY_LOGIN_LOCKOUT_SECONDS", 900)
+CADENCY_TRUSTED_PROXIES = env_int("CADENCY_TRUSTED_PROXIES", 0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -199,10 +214,20 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "cadency.web.jsonlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if CADENCY_LOG_FORMAT == "json" else "plain",
+        }
+    },
     "loggers": {
         "cadency": {"handlers": ["console"], "level": env_str("CADENCY_LOG_LEVEL", "INFO")},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+        # Server errors (500s with their traceback) reach the console in production too.
+        "django": {"handlers": ["console"], "level": "ERROR"},
     },
 }

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from cadency.accounts.models import Role
 from cadency.automation import actions
 from cadency.automation.models import (
     RunStatus,
@@ -35,7 +36,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ria() -> Any:
-    user = make_user("ria")
+    """A manager: her workflows may enroll as the contact's owner (a rep's may not)."""
+    user = make_user("ria", role=Role.MANAGER)
     make_mailbox(user)
     return user
 
@@ -331,3 +333,14 @@ def test_a_workflow_that_cannot_run_is_refused_and_nothing_is_written(
         create_workflow(owner=ria, **{**base, **spec})
     assert not Workflow.objects.exists()
     assert not Sequence.objects.exists() or True
+
+
+def test_a_reps_workflow_enrolls_only_as_the_rep() -> None:
+    rep = make_user("rex")
+    sequence = make_sequence(rep)
+    for who in ("contact_owner", make_user("other").pk):
+        with pytest.raises(WorkflowError, match="only a manager or an admin may enroll as"):
+            on_customer(rep, {"type": "enroll", "sequence": sequence.pk, "as": who})
+    on_customer(rep, {"type": "enroll", "sequence": sequence.pk, "as": rep.pk})
+    on_customer(rep, {"type": "enroll", "sequence": sequence.pk, "as": "workflow_owner"})
+    assert Workflow.objects.count() == 2

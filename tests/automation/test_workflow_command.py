@@ -84,7 +84,7 @@ def test_it_creates_a_workflow_from_a_json_file(
     run: Run, ada: User, intro: Sequence, tmp_path: Path
 ) -> None:
     actions = [
-        {"type": "enroll", "sequence": intro.pk, "as": "contact_owner"},
+        {"type": "enroll", "sequence": intro.pk, "as": "workflow_owner"},
         {"type": "unenroll"},
     ]
     result = run(
@@ -96,7 +96,7 @@ def test_it_creates_a_workflow_from_a_json_file(
     assert workflow.actions[1] == {"type": "unenroll", "sequence": None}
     data = run("workflow", "show", str(workflow.pk), "--json").json
     assert data["description"]["actions"] == [
-        "Enroll in «Intro» as the contact's owner",
+        "Enroll in «Intro» as the workflow's owner",
         "Unenroll from all sequences",
     ]
 

@@ -174,7 +174,7 @@ def test_the_edit_page_shows_the_saved_workflow_and_saving_replaces_it(
     assert 'value="Customers leave sequences"' in page
     assert '<option value="all" selected>All sequences</option>' in page
     data = builder_post(
-        name="Renamed", **action(0, "enroll", sequence=intro.pk, enroll_as="contact_owner")
+        name="Renamed", **action(0, "enroll", sequence=intro.pk, enroll_as="workflow_owner")
     )
     response = client.post(f"/workflows/{workflow.pk}/edit/", data)
     assert response.status_code == 302
@@ -182,9 +182,18 @@ def test_the_edit_page_shows_the_saved_workflow_and_saving_replaces_it(
     assert workflow.name == "Renamed"
     assert workflow.enabled is True  # saving does not switch it
     assert workflow.actions == [
-        {"type": "enroll", "sequence": intro.pk, "as": "contact_owner", "mailbox": None}
+        {"type": "enroll", "sequence": intro.pk, "as": "workflow_owner", "mailbox": None}
     ]
     assert Event.objects.filter(kind="workflow_changed", data__workflow=workflow.pk).exists()
+
+
+def test_a_rep_cannot_make_a_workflow_enroll_as_someone_else(alice: User, intro: Sequence) -> None:
+    before = workflow_state()
+    data = builder_post(**action(0, "enroll", sequence=intro.pk, enroll_as="contact_owner"))
+    response = signed_in(alice).post("/workflows/new/", data)
+    assert response.status_code == 400
+    assert "only a manager or an admin may enroll as the contact" in response.content.decode()
+    assert workflow_state() == before
 
 
 def test_an_action_the_service_refuses_is_shown_on_its_row_and_nothing_is_written(

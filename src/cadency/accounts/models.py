@@ -83,3 +83,22 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None and self.dismissed_at is None
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in: counted per username and per client address to slow down
+    password guessing (``accounts.login_limits``). Kept in the database so that every
+    web process sees the same counts."""
+
+    username = models.CharField(max_length=150, help_text="As typed, lowercased.")
+    ip_address = models.CharField(max_length=45)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "failed_at"], name="login_failure_by_username"),
+            models.Index(fields=["ip_address", "failed_at"], name="login_failure_by_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip_address} at {self.failed_at:%Y-%m-%d %H:%M:%S}"

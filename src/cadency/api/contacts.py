@@ -25,6 +25,7 @@ from cadency.api.errors import ApiError, ErrorOut, conflict, errors, invalid
 from cadency.api.pagination import Page
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.contacts.models import Company, Contact, LifecycleStage
+from cadency.contacts.permissions import check_may_edit_contact
 from cadency.contacts.services import ContactError, add_alias, remove_alias, upsert_contact
 from cadency.sequences.services.lifecycle import delete_contact
 
@@ -143,6 +144,12 @@ def save_contact(
     email: str, fields: ContactIn | ContactUpdateIn, actor: User
 ) -> tuple[Contact, bool]:
     try:
+        existing = Contact.objects.filter(email=normalize_email(email)).first()
+    except InvalidAddress:
+        existing = None  # upsert_contact refuses it, saying why
+    if existing is not None:
+        check_may_edit_contact(actor, existing)  # 403: another user's contact
+    try:
         contact, created = upsert_contact(
             email=email,
             first_name=fields.first_name,
@@ -160,14 +167,14 @@ def save_contact(
     return contacts().get(pk=contact.pk), created
 
 
-@router.post("/contacts", response={200: ContactOut, 201: ContactOut, **errors()})
+@router.post("/contacts", response={200: ContactOut, 201: ContactOut, **errors(403)})
 def create_or_update_contact(request: HttpRequest, body: ContactIn) -> Status[Contact]:
     """Create a contact (201), or update the one with this primary address (200)."""
     contact, created = save_contact(body.email, body, actor_of(request))
     return Status(201 if created else 200, contact)
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **errors(404, 409)})
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **errors(403, 404, 409)})
 def update_contact(request: HttpRequest, contact_id: Id, body: ContactUpdateIn) -> Contact:
     contact = live_contact(contact_id)
     return save_contact(contact.email, body, actor_of(request))[0]

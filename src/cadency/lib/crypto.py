@@ -2,7 +2,9 @@
 
 Keys come from ``CADENCY_ENCRYPTION_KEYS`` (Fernet keys, newest first); without
 them a key is derived from ``SECRET_KEY`` so a single-machine install works out
-of the box.
+of the box. That derived key stays the last, read-only key once keys are listed,
+so secrets saved before keeps working until ``cadency keys rotate`` re-encrypts
+them with the first listed key.
 """
 
 import base64
@@ -19,11 +21,10 @@ class SecretUnreadable(Exception):
 
 @cache
 def _fernet() -> MultiFernet:
-    keys: list[str] = list(settings.CADENCY_ENCRYPTION_KEYS)
-    if not keys:
-        digest = hashlib.sha256(b"cadency-secrets:" + settings.SECRET_KEY.encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
-    return MultiFernet([Fernet(key) for key in keys])
+    digest = hashlib.sha256(b"cadency-secrets:" + settings.SECRET_KEY.encode()).digest()
+    derived = base64.urlsafe_b64encode(digest).decode()
+    keys = [*settings.CADENCY_ENCRYPTION_KEYS, derived]
+    return MultiFernet([Fernet(key) for key in dict.fromkeys(keys)])
 
 
 def encrypt(plaintext: str) -> str:

@@ -325,12 +325,20 @@ def book(
 # --- the visitor's cancel and reschedule links --------------------------------------
 
 
-def cancel_booking(*, meeting: Meeting) -> bool:
-    """Cancel the meeting and queue the CANCEL invitation; False if it was already cancelled."""
+def check_not_over(meeting: Meeting, now: dt.datetime | None = None) -> None:
+    """A visitor's link cancels or moves a meeting until it ends, not after."""
+    if meeting.ends_at <= (now or timezone.now()):
+        raise BookingError("This meeting is over: it can no longer be cancelled or moved.")
+
+
+def cancel_booking(*, meeting: Meeting, now: dt.datetime | None = None) -> bool:
+    """Cancel the meeting and queue the CANCEL invitation; False if it was already
+    cancelled; BookingError, changing nothing, once it is over."""
     with transaction.atomic():
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.status == MeetingStatus.CANCELLED:
             return False
+        check_not_over(locked, now)
         locked.status = MeetingStatus.CANCELLED
         locked.ical_sequence += 1
         locked.save(update_fields=["status", "ical_sequence"])
@@ -364,6 +372,7 @@ def reschedule_booking(
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.status == MeetingStatus.CANCELLED:
             raise BookingError("This meeting was cancelled; book a new time instead.")
+        check_not_over(locked, now)
         if not is_bookable(link, minutes, start, now=now, exclude_meeting_id=locked.pk):
             raise SlotTaken()
         before = locked.starts_at

@@ -443,7 +443,10 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
         meeting = meeting_for_token(token)
     except InvalidManageToken as exc:
         return invalid_token_page(request, exc)
-    booking.cancel_booking(meeting=meeting)
+    try:
+        booking.cancel_booking(meeting=meeting)
+    except BookingError as exc:
+        messages.error(request, str(exc))
     return redirect("meetings:booking_manage", token=token)
 
 

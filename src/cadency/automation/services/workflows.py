@@ -113,9 +113,24 @@ def check_workflow(
     }
 
 
+def check_enrolling_as(actor: User, actions: list[dict[str, Any]]) -> None:
+    """Enrolling sends from the chosen user's mailbox: a rep may enroll only as
+    themselves; managers and admins may pick the contact's owner or anyone."""
+    if actor.can_act_on_all_enrollments():
+        return
+    for position, action in enumerate(actions, start=1):
+        if action["type"] == "enroll" and action["as"] not in ("workflow_owner", actor.pk):
+            raise WorkflowError(
+                f"action {position} (enroll): a rep's workflow enrolls as the rep "
+                "(the workflow owner); only a manager or an admin may enroll as the "
+                "contact's owner or another user"
+            )
+
+
 def create_workflow(*, owner: User, enabled: bool = False, **spec: Any) -> Workflow:
     """Raises WorkflowError, writing nothing, when anything in ``spec`` is wrong."""
     clean = check_workflow(**spec)
+    check_enrolling_as(owner, clean["actions"])
     with transaction.atomic():
         workflow = Workflow(owner=owner, enabled=enabled, **clean)
         workflow.set_webhook_secret(secrets.token_urlsafe(32))
@@ -132,6 +147,7 @@ def create_workflow(*, owner: User, enabled: bool = False, **spec: Any) -> Workf
 
 def update_workflow(*, workflow: Workflow, actor: User, **spec: Any) -> Workflow:
     clean = check_workflow(**spec)
+    check_enrolling_as(actor, clean["actions"])
     with transaction.atomic():
         locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
         for key, value in clean.items():
