@@ -16,6 +16,12 @@ SECRET_KEY = env_str("CADENCY_SECRET_KEY", "insecure-dev-key-change-me-in-produc
 CADENCY_ENCRYPTION_KEYS = env_list("CADENCY_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = env_list("CADENCY_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CADENCY_CSRF_TRUSTED_ORIGINS", [])
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto: requests count
+# as https, and the session and CSRF cookies are sent over https only.
+if env_bool("CADENCY_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 # Absolute base URL used in links placed in emails (unsubscribe, later tracking).
 CADENCY_BASE_URL = env_str("CADENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
