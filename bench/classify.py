@@ -199,6 +199,10 @@ def main() -> int:
         ),
         "goal": "dec>=.99 hum=1 lab>=.95 x>=.5",
         "goals": GOALS,
+        "met": decision >= GOALS["decision"]
+        and human_recall >= GOALS["human_recall"]
+        and label_accuracy >= GOALS["label"]
+        and ratio >= GOALS["throughput_ratio"],
         "misses": len(misses),
     }
     print(json.dumps(result_line, ensure_ascii=False))
