@@ -75,3 +75,42 @@ def test_an_accepted_send_left_without_bookkeeping_is_completed(
     run.refresh_from_db()
     assert run.state == StepRunState.SENT
     assert enrollment.step_runs.get(position=2).state == StepRunState.SCHEDULED
+
+
+def test_a_run_another_sweep_recovered_and_a_worker_claimed_again_is_left_alone(
+    enrollment: Enrollment, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers' sweeps see the same stale ``sending`` run. The first sends it back
+    to the queue and a live worker claims it again; the second must not take that
+    live claim for the crashed one (that sent the email twice)."""
+    from cadency.sequences.services import recovery
+
+    settings.CADENCY_SENDING_STALE_SECONDS = 60
+    run = enrollment.step_runs.get()
+    claim(run.pk)
+    StepRun.objects.filter(pk=run.pk).update(claimed_at=timezone.now() - dt.timedelta(hours=1))
+
+    def meanwhile_recovered_and_claimed_again(mailbox: Any, message_id: str) -> bool:
+        StepRun.objects.filter(pk=run.pk).update(claimed_at=timezone.now())  # a live claim
+        return False
+
+    monkeypatch.setattr(recovery, "sent_folder_has", meanwhile_recovered_and_claimed_again)
+    assert recovery.recover_sending_run(run.pk) == recovery.RunOutcome.NOT_SCHEDULED
+    run.refresh_from_db()
+    assert run.state == StepRunState.SENDING  # still the live worker's
+    assert not enrollment.events.filter(kind="send_recovered").exists()
+
+
+def test_a_stale_sending_run_not_in_the_sent_folder_is_sent_again(
+    enrollment: Enrollment, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cadency.sequences.services import recovery
+
+    settings.CADENCY_SENDING_STALE_SECONDS = 60
+    run = enrollment.step_runs.get()
+    claim(run.pk)
+    StepRun.objects.filter(pk=run.pk).update(claimed_at=timezone.now() - dt.timedelta(hours=1))
+    monkeypatch.setattr(recovery, "sent_folder_has", lambda mailbox, message_id: False)
+    assert recovery.recover_sending_run(run.pk) == recovery.RunOutcome.RETRY_LATER
+    run.refresh_from_db()
+    assert run.state == StepRunState.SCHEDULED

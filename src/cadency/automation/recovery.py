@@ -52,9 +52,13 @@ def requeue_lost_deliveries() -> int:
     """Pending deliveries past their attempt time with no task waiting for them."""
     from cadency.automation.tasks import deliver_webhook
 
-    overdue = WebhookDelivery.objects.filter(
-        status=DeliveryStatus.PENDING, next_attempt_at__lt=timezone.now() - GRACE
-    ).values_list("pk", flat=True)[:1000]
+    overdue = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lt=timezone.now() - GRACE
+        ).values_list("pk", flat=True)[:1000]
+    )
+    if not overdue:
+        return 0  # the usual case: the task table is not read at all
     waiting = {
         result.args_kwargs["args"][0]
         for result in DBTaskResult.objects.filter(

@@ -59,6 +59,11 @@ class StepRun(models.Model):
                 condition=models.Q(state="sending"),
                 name="steprun_sending",
             ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(state="accepted"),
+                name="steprun_accepted",
+            ),
             models.Index(fields=["mailbox", "claimed_at"], name="steprun_mailbox_claimed"),
             models.Index(fields=["message_id"], name="steprun_message_id"),
         ]

@@ -8,6 +8,7 @@ is resolved by looking for its Message-ID in the mailbox's Sent folder before
 any resend; one found in ``accepted`` only needs its bookkeeping finished.
 """
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import cache
 
@@ -61,12 +62,17 @@ def send_claimed(sends: list[ClaimedSend]) -> dict[int, RunOutcome]:
     return outcomes
 
 
-def _deliver(sends: list[ClaimedSend]) -> list[tuple[ClaimedSend, SendOutcome]]:
+def _deliver(sends: list[ClaimedSend]) -> Iterator[tuple[ClaimedSend, SendOutcome]]:
+    """Each send's outcome as soon as its server answers, so that a 250 is written
+    (``mark_accepted``) before the rest of the batch is waited for: a crash in the
+    middle of a batch must not make the messages already accepted look unsent."""
     if len(sends) == 1:
         only = sends[0]
-        return [(only, send_message(only.mailbox, only.raw, only.recipient))]
+        yield only, send_message(only.mailbox, only.raw, only.recipient)
+        return
     futures = {_senders().submit(send_message, c.mailbox, c.raw, c.recipient): c for c in sends}
-    return [(futures[f], f.result()) for f in as_completed(futures)]
+    for future in as_completed(futures):
+        yield futures[future], future.result()
 
 
 @cache

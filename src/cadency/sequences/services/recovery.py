@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -69,13 +69,14 @@ def requeue_orphaned_runs(limit: int = 5000) -> int:
     """Due runs whose task is gone (lost, failed, or held by a dead worker)."""
     now = timezone.now()
     stale_running = now - dt.timedelta(seconds=settings.CADENCY_SENDING_STALE_SECONDS)
-    alive = DBTaskResult.objects.filter(
+    # One primary-key probe per due run: the task table is never scanned.
+    alive = DBTaskResult.objects.filter(pk=OuterRef("task_id")).filter(
         Q(status=TaskResultStatus.READY)
         | Q(status=TaskResultStatus.RUNNING, started_at__gt=stale_running)
-    ).values("id")
+    )
     orphans = list(
         StepRun.objects.filter(state=StepRunState.SCHEDULED, due_at__lte=now - ORPHAN_GRACE)
-        .exclude(task_id__in=alive)
+        .filter(~Exists(alive))
         .order_by("due_at")[:limit]
     )
     for run in orphans:
@@ -94,15 +95,30 @@ def stale_run_ids(state: StepRunState) -> list[int]:
     )
 
 
+def still_stale(run: StepRun, stale_claim: dt.datetime | None) -> bool:
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.CADENCY_SENDING_STALE_SECONDS)
+    return (
+        run.state == StepRunState.SENDING
+        and run.claimed_at == stale_claim
+        and run.claimed_at is not None
+        and run.claimed_at < cutoff
+    )
+
+
 def recover_sending_run(run_id: int) -> RunOutcome:
     """A worker died while this run was ``sending``: did the message leave?
 
     The Sent folder is the witness. Found there → it was sent; not found → it
     goes back to ``scheduled`` and is sent again with the same Message-ID.
+
+    Every worker sweeps: another sweep may have recovered this run meanwhile and a
+    live worker claimed it again. So the run is recovered only if, under its lock,
+    it is still the same stale claim (same ``claimed_at``, older than the cutoff).
     """
     run = StepRun.objects.select_related("mailbox").get(pk=run_id)
     if run.state != StepRunState.SENDING:
         return RunOutcome.NOT_SCHEDULED
+    stale_claim = run.claimed_at
     witnessed = run.mailbox.sent_copy != SentCopy.NONE
     found = witnessed and sent_folder_has(run.mailbox, run.message_id)
     with transaction.atomic():
@@ -112,7 +128,7 @@ def recover_sending_run(run_id: int) -> RunOutcome:
             .get(pk=run.enrollment_id)
         )
         run = StepRun.objects.select_for_update().get(pk=run_id)
-        if run.state != StepRunState.SENDING:
+        if not still_stale(run, stale_claim):
             return RunOutcome.NOT_SCHEDULED
         now = timezone.now()
         if found:
