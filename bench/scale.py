@@ -357,7 +357,7 @@ def bulk_unenroll(history: History, count: int, *, profile: bool = False) -> dic
     from django.db import connection, transaction
 
     from cadency.sequences.models import Enrollment, UnenrollReason
-    from cadency.sequences.services.enrollment import unenroll_many
+    from cadency.sequences.services.bulk import unenroll_many
 
     ids = history.add(count, active=True, sequence=history.bulk)
     vacuum_analyze()

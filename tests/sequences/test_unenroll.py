@@ -6,7 +6,8 @@ import pytest
 
 from cadency.ledger.models import AppendOnlyError, Event
 from cadency.sequences.models import Enrollment, StepRunState, Task, TaskStatus, UnenrollReason
-from cadency.sequences.services.enrollment import enroll, pause, resume, unenroll, unenroll_many
+from cadency.sequences.services.bulk import unenroll_many
+from cadency.sequences.services.enrollment import enroll, pause, resume, unenroll
 from cadency.sequences.services.execution import execute_step_run
 from cadency.sequences.services.lifecycle import deactivate_user, delete_contact, delete_sequence
 from tests.factories import make_contact, make_mailbox, make_sequence, make_user

@@ -45,7 +45,8 @@ from cadency.sequences.models import (
 )
 from cadency.sequences.models.enrollment import OPEN_STATUSES
 from cadency.sequences.selectors import EnrollmentFilter, enrollment_rows, filter_enrollments
-from cadency.sequences.services.enrollment import enroll, pause, resume, unenroll, unenroll_many
+from cadency.sequences.services.bulk import unenroll_many
+from cadency.sequences.services.enrollment import enroll, pause, resume, unenroll
 
 router = Router(tags=["enrollments"])
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from cadency.automation.events import trigger_types_of
+from cadency.automation.events import trigger_types_for, trigger_types_of
 from cadency.automation.models import (
     ContactList,
     ListKind,
@@ -20,7 +20,7 @@ from cadency.automation.models import (
     Workflow,
 )
 from cadency.ledger.models import Event
-from cadency.ledger.signals import events_recorded
+from cadency.ledger.signals import events_recorded, uniform_events_recorded
 
 logger = logging.getLogger("cadency.automation")
 
@@ -40,6 +40,8 @@ TRIGGER_KINDS_LISTENING: dict[TriggerType, tuple[TriggerKind, ...]] = {
     TriggerType.LIST_JOINED: (TriggerKind.LIST_JOINED,),
 }
 
+CONTACT_DELETED = "contact_deleted"
+
 # How many automations deep the current code runs (0: a person or the mail pipeline).
 _chain_depth: ContextVar[int] = ContextVar("automation_chain_depth", default=0)
 
@@ -52,10 +54,6 @@ def running_automation(depth: int) -> Iterator[None]:
         yield
     finally:
         _chain_depth.reset(token)
-
-
-def deleted_contact_kinds(event: Event) -> bool:
-    return event.kind == "contact_deleted"
 
 
 def wanted(types: set[TriggerType], contact_deleted: bool) -> bool:
@@ -73,36 +71,53 @@ def wanted(types: set[TriggerType], contact_deleted: bool) -> bool:
     )
 
 
-def stop_chain(events: list[Event], depth: int) -> None:
+def stop_chain(event_ids: list[int], kinds: set[str], depth: int) -> None:
     from cadency.ledger.services import record_event
 
-    ids = [e.pk for e in events]
-    logger.warning("automation chain stopped at depth %s (events %s)", depth, ids)
+    logger.warning("automation chain stopped at depth %s (events %s)", depth, event_ids)
+    first = Event.objects.select_related("contact").get(pk=event_ids[0])
     record_event(
         kind="automation_chain_stopped",
-        contact=events[0].contact,
-        sentence=f"Automation did not react to {', '.join(e.kind for e in events)}: it was "
+        contact=first.contact,
+        sentence=f"Automation did not react to {', '.join(sorted(kinds))}: it was "
         f"caused by {depth} automations in a row (CADENCY_AUTOMATION_MAX_CHAIN), which looks "
         "like workflows triggering each other in a loop.",
-        data={"events": ids, "depth": depth},
+        data={"events": event_ids, "depth": depth},
     )
 
 
 def on_events_recorded(sender: Any, events: list[Event], **kwargs: Any) -> None:
-    relevant = [e for e in events if trigger_types_of(e) or deleted_contact_kinds(e)]
-    if not relevant:
-        return
-    types = {t for e in relevant for t in trigger_types_of(e)}
-    if not wanted(types, any(deleted_contact_kinds(e) for e in relevant)):
+    relevant = [e for e in events if trigger_types_of(e) or e.kind == CONTACT_DELETED]
+    if relevant:
+        queue_reaction(
+            [e.pk for e in relevant],
+            kinds={e.kind for e in relevant},
+            types={t for e in relevant for t in trigger_types_of(e)},
+        )
+
+
+def on_uniform_events_recorded(
+    sender: Any, kind: str, data: dict[str, Any], event_ids: list[int], **kwargs: Any
+) -> None:
+    types = set(trigger_types_for(kind, data))
+    if types or kind == CONTACT_DELETED:
+        queue_reaction(event_ids, kinds={kind}, types=types)
+
+
+def queue_reaction(event_ids: list[int], *, kinds: set[str], types: set[TriggerType]) -> None:
+    if not wanted(types, CONTACT_DELETED in kinds):
         return
     depth = _chain_depth.get()
     if depth >= settings.CADENCY_AUTOMATION_MAX_CHAIN:
-        stop_chain(relevant, depth)
+        stop_chain(event_ids, kinds, depth)
         return
     from cadency.automation.tasks import react
 
-    react.enqueue([e.pk for e in relevant], depth + 1)
+    react.enqueue(event_ids, depth + 1)
 
 
 def connect() -> None:
     events_recorded.connect(on_events_recorded, dispatch_uid="automation-dispatch")
+    uniform_events_recorded.connect(
+        on_uniform_events_recorded, dispatch_uid="automation-dispatch-uniform"
+    )

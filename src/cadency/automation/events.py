@@ -1,5 +1,7 @@
 """Which ledger events automation reacts to, and whom they concern."""
 
+from typing import Any
+
 from django.db.models import Q
 
 from cadency.automation.models import TriggerType
@@ -33,18 +35,21 @@ KINDS = (*SIMPLE_KINDS, *DATA_KINDS)
 
 def trigger_types_of(event: Event) -> list[TriggerType]:
     """The workflow trigger types this ledger event is an instance of."""
-    simple = SIMPLE_KINDS.get(event.kind)
+    return trigger_types_for(event.kind, event.data or {})
+
+
+def trigger_types_for(kind: str, data: dict[str, Any]) -> list[TriggerType]:
+    simple = SIMPLE_KINDS.get(kind)
     if simple is not None:
         return [simple]
-    data = event.data or {}
-    if event.kind == "message_received":
+    if kind == "message_received":
         label = data.get("label")
         if label in REPLY_LABELS:
             return [TriggerType.EMAIL_REPLIED]
         if label == "bounce_hard":
             return [TriggerType.EMAIL_BOUNCED]
         return []
-    if event.kind == "unenrolled":
+    if kind == "unenrolled":
         types = [TriggerType.ENROLLMENT_ENDED]
         # A bounce at SMTP time has no message on the timeline: this is its only trace.
         if data.get("reason") == "bounced" and "smtp_code" in (data.get("evidence") or {}):

@@ -8,3 +8,8 @@ from django.dispatch import Signal
 
 # Sent with ``events``: the list of ledger Event rows just written.
 events_recorded = Signal()
+
+# Sent with ``kind``, ``data`` and ``event_ids`` after a bulk write of many rows that
+# differ only in whom they concern (e.g. 100,000 ``unenrolled`` rows): what a
+# receiver decides from an event's kind and data it decides once.
+uniform_events_recorded = Signal()

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cadency.sequences.models import Enrollment, Sequence, Step, StepRun, Task, UnenrollReason
-from cadency.sequences.services.enrollment import unenroll_many
+from cadency.sequences.services.bulk import unenroll_many
 from cadency.web.requests import signed_in_user
 
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from cadency.accounts.models import User
 from cadency.contacts.addresses import InvalidAddress, normalize_email
 from cadency.contacts.models import Contact, Suppression
-from cadency.ledger.models import Event
-from cadency.ledger.services import record_event, record_events
+from cadency.ledger.services import record_event
 from cadency.mailboxes.models import Health, Mailbox
 from cadency.sequences.models import (
     Enrollment,
@@ -240,71 +239,6 @@ def cancel_pending_work(enrollment_ids: list[int]) -> dict[str, int]:
         step_run__enrollment_id__in=enrollment_ids, status=TaskStatus.OPEN
     ).update(status=TaskStatus.CANCELLED)
     return {"step_runs": runs, "tasks": tasks}
-
-
-BULK_CHUNK = 2000
-
-
-def unenroll_many(
-    *,
-    enrollment_ids: Iterable[int],
-    reason: UnenrollReason,
-    actor: User | None = None,
-    evidence: dict[str, Any] | None = None,
-) -> int:
-    """Unenroll many enrollments at once (bulk actions). Returns how many ended.
-
-    Callers filter the ids by what the actor may act on. Already-ended
-    enrollments are skipped, so repeating the call changes nothing.
-    """
-    ids = list(enrollment_ids)
-    ended = 0
-    for offset in range(0, len(ids), BULK_CHUNK):
-        ended += _unenroll_chunk(ids[offset : offset + BULK_CHUNK], reason, actor, evidence)
-    return ended
-
-
-def _unenroll_chunk(
-    ids: list[int], reason: UnenrollReason, actor: User | None, evidence: dict[str, Any] | None
-) -> int:
-    now = timezone.now()
-    with transaction.atomic():
-        open_rows = list(
-            Enrollment.objects.select_for_update(of=("self",))
-            .filter(pk__in=ids, status__in=OPEN_STATUSES)
-            .values_list("pk", "contact_id", "sequence_id", "contact__email", "sequence__name")
-        )
-        if not open_rows:
-            return 0
-        open_ids = [row[0] for row in open_rows]
-        by = actor.display_name if actor else "Cadency"
-        Enrollment.objects.filter(pk__in=open_ids).update(
-            status=EnrollmentStatus.UNENROLLED,
-            reason=reason,
-            reason_text=f"{by} unenrolled this contact in bulk ({reason.label}) on "
-            f"{now:%Y-%m-%d %H:%M} UTC.",
-            evidence={**(evidence or {}), "bulk": True},
-            ended_at=now,
-            ended_by=actor,
-        )
-        cancel_pending_work(open_ids)
-        record_events(
-            [
-                Event(
-                    occurred_at=now,
-                    kind="unenrolled",
-                    contact_id=contact_id,
-                    enrollment_id=pk,
-                    sequence_id=sequence_id,
-                    actor=actor,
-                    sentence=f"{by} unenrolled {email} from «{seq_name}» in bulk "
-                    f"({reason.label}) on {now:%Y-%m-%d %H:%M} UTC.",
-                    data={"reason": reason.value, "bulk": True, "evidence": evidence or {}},
-                )
-                for pk, contact_id, sequence_id, email, seq_name in open_rows
-            ]
-        )
-    return len(open_ids)
 
 
 def pause(*, enrollment: Enrollment, actor: User | None) -> bool:

@@ -20,7 +20,7 @@ from cadency.sequences.selectors import (
     filter_enrollments,
     plan_unenroll,
 )
-from cadency.sequences.services.enrollment import unenroll_many
+from cadency.sequences.services.bulk import unenroll_many
 from cadency.sequences.views.display import reason_choices, reason_label, viewer_zone
 from cadency.web.pagination import page_and_rows
 from cadency.web.redirects import redirect_back

@@ -16,7 +16,8 @@ from cadency.lib.cli_helpers import (
 )
 from cadency.sequences.models import Enrollment, UnenrollReason
 from cadency.sequences.models.enrollment import OPEN_STATUSES
-from cadency.sequences.services.enrollment import unenroll, unenroll_many
+from cadency.sequences.services.bulk import unenroll_many
+from cadency.sequences.services.enrollment import unenroll
 
 SHOW_AT_MOST = 20
 
