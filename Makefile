@@ -19,9 +19,9 @@ run: install
 	$(BIN)/cadency run
 
 lint: install
-	$(BIN)/ruff check src tests bench clients
-	$(BIN)/ruff format --check src tests bench clients
-	$(BIN)/mypy src clients/build.py clients/icons.py
+	$(BIN)/ruff check src tests bench clients fuzz
+	$(BIN)/ruff format --check src tests bench clients fuzz
+	$(BIN)/mypy src clients/build.py clients/icons.py fuzz
 
 test: install
 	scripts/test.sh

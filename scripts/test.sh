@@ -7,9 +7,9 @@ BIN=.venv/bin
 
 scripts/services/install.sh
 
-"$BIN/ruff" check src tests bench clients
-"$BIN/ruff" format --check src tests bench clients
-"$BIN/mypy" src clients/build.py clients/icons.py
+"$BIN/ruff" check src tests bench clients fuzz
+"$BIN/ruff" format --check src tests bench clients fuzz
+"$BIN/mypy" src clients/build.py clients/icons.py fuzz
 "$BIN/python" bench/classify.py --gate
 
 SERVICES_DIR=$(mktemp -d /tmp/cadency-test-XXXXXX)

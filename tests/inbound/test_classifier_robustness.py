@@ -34,3 +34,26 @@ def test_8bit_text_in_a_charset_that_refuses_replacement_is_classified(charset: 
         b"Content-Type: text/plain; charset=" + charset + b"\r\n\r\nMerci, \xe0 mardi.\r\n"
     )
     assert classify_message(raw).label == Label.HUMAN_REPLY
+
+
+def test_a_bounce_with_a_60_kb_header_without_an_address_is_classified_quickly() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.test\r\nTo: " + b"a" * 60_000 + b"\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n\r\n"
+        b"<jane@acme.test>: host mx.acme.test said: 550 5.1.1 User unknown\r\n"
+    )
+    started = time.perf_counter()
+    classification = classify_message(raw)
+    assert time.perf_counter() - started < 2  # was 30 s and more
+    assert classification.label == Label.BOUNCE_HARD
+    assert [r.address for r in classification.failed_recipients] == ["jane@acme.test"]
+
+
+def test_an_address_with_a_local_part_beyond_64_characters_is_not_cut_to_a_wrong_one() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.test\r\nTo: alice@example.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n\r\n"
+        b"<" + b"x" * 70 + b"@acme.test>: host mx.acme.test said: 550 5.1.1 User unknown\r\n"
+    )
+    addresses = [r.address for r in classify_message(raw).failed_recipients]
+    assert not [a for a in addresses if a.endswith("@acme.test") and len(a) < 70]

@@ -1,5 +1,6 @@
 """The pipeline: store, statuses, failures that keep the raw bytes, reprocessing, idempotence."""
 
+import json
 from typing import Any
 
 import pytest
@@ -211,3 +212,47 @@ def test_a_real_auto_reply_leaves_the_enrollment_running() -> None:
     done = process_message(message)
     assert (done.status, done.label, done.decision) == ("processed", "auto_reply", "timeline_only")
     assert fresh(enrollment).status == "active"
+
+
+def dsn_with_8bit_diagnostic(enrollment: Enrollment) -> bytes:
+    """A hard bounce whose Diagnostic-Code carries bytes that are not UTF-8, as foreign
+    MTAs send (found by fuzzing)."""
+    return (
+        b"From: MAILER-DAEMON@mx.example.test\r\nTo: alice@example.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <dsn-8bit@mx.example.test>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.test\r\n"
+        b"\r\nFinal-Recipient: rfc822; " + enrollment.email.encode() + b"\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 unknown user \xd0\xd0\xff\x00\r\n"
+        b"--b--\r\n"
+    )
+
+
+def test_a_bounce_whose_diagnostic_is_not_utf8_still_unenrolls_and_suppresses() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("maria.rossi@globex.test"))
+    done = process_message(stored(mailbox, raw=dsn_with_8bit_diagnostic(enrollment)))
+    assert (done.status, done.label, done.decision) == ("processed", "bounce_hard", "unenrolled")
+    assert fresh(enrollment).reason == "bounced"
+    assert Suppression.objects.filter(email="maria.rossi@globex.test").exists()
+    (recipient,) = done.classification["failed_recipients"]
+    assert recipient["diagnostic"] == "smtp; 550 5.1.1 unknown user \ufffd\ufffd\ufffd"
+
+
+def test_a_nul_in_an_out_of_office_does_not_stop_it_from_pausing() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"), pause_on_out_of_office=True)
+    message = stored(
+        mailbox,
+        subject="Automatic reply: Quick question",
+        body="I am out of the office until 11 December 2026\x00 with no access to email.\n",
+        headers={"Auto-Submitted": "auto-replied"},
+        **reply_to(enrollment),
+    )
+    done = process_message(message, now=WHEN)
+    assert (done.status, done.label) == ("processed", "auto_reply")
+    assert fresh(enrollment).status == "paused"
+    assert "\x00" not in json.dumps(done.classification)

@@ -4,8 +4,11 @@ The labels are those of the shared corpus (``../shared/corpus/README.md``).
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Label(StrEnum):
@@ -58,3 +61,36 @@ class Classification:
     # For calendar replies: the attendee's answer (ACCEPTED, DECLINED, TENTATIVE).
     calendar_partstat: str | None = None
     classifier_version: str = ""
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """Printable text a database accepts: undecodable bytes replaced, control
+    characters (NUL included) dropped, folding whitespace collapsed."""
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = " ".join(CONTROL.sub("", text).split())
+    return text[:limit] if limit else text
+
+
+def storable(classification: Classification) -> Classification:
+    """The same classification with every text it quotes from the message made
+    storable: a bounce's diagnostic or an auto-reply's phrase may carry raw bytes
+    or a NUL, which neither database accepts."""
+
+    def optional(value: str | None) -> str | None:
+        return None if value is None else clean_text(value)
+
+    return replace(
+        classification,
+        reasons=[clean_text(reason) for reason in classification.reasons],
+        failed_recipients=[
+            FailedRecipient(
+                address=clean_text(r.address),
+                status=clean_text(r.status),
+                action=clean_text(r.action),
+                diagnostic=clean_text(r.diagnostic),
+            )
+            for r in classification.failed_recipients
+        ],
+        original_message_id=optional(classification.original_message_id),
+        calendar_partstat=optional(classification.calendar_partstat),
+    )

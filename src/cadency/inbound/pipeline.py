@@ -9,7 +9,6 @@ and then ``process_message``. A failure at any stage leaves the message
 import datetime as dt
 import importlib
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.header import decode_header, make_header
@@ -24,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from cadency.inbound.actions import act
-from cadency.inbound.classification import Classification
+from cadency.inbound.classification import Classification, clean_text
 from cadency.inbound.decisions import Action, Decision, Policy, decide
 from cadency.inbound.identity import Identification, identify, message_ids, own_message
 from cadency.inbound.models import DecisionCode, InboundMessage, InboundStatus
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DONE = (InboundStatus.PROCESSED, InboundStatus.IGNORED_OWN)
 PENDING = (InboundStatus.RECEIVED, InboundStatus.FAILED)
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- store ----------------------------------------------------------------------
@@ -49,14 +47,6 @@ class Headers:
     from_name: str = ""
     subject: str = ""
     sent_at: dt.datetime | None = None
-
-
-def clean_text(value: str, limit: int | None = None) -> str:
-    """Printable text a database accepts: undecodable bytes replaced, control
-    characters (NUL included) dropped, folding whitespace collapsed."""
-    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    text = " ".join(CONTROL.sub("", text).split())
-    return text[:limit] if limit else text
 
 
 def header_text(headers: Message, name: str) -> str:
@@ -162,7 +152,7 @@ def fail(message: InboundMessage, stage: str, exc: BaseException) -> InboundMess
     """The message stays with its raw bytes, marked failed with what went wrong."""
     log.warning("inbound message %s failed at %s", message.pk, stage, exc_info=exc)
     message.status = InboundStatus.FAILED
-    message.error = f"{stage}: {type(exc).__name__}: {exc}"[:4000]
+    message.error = clean_text(f"{stage}: {type(exc).__name__}: {exc}", 4000)
     message.processed_at = timezone.now()
     InboundMessage.objects.filter(pk=message.pk).update(
         status=message.status, error=message.error, processed_at=message.processed_at

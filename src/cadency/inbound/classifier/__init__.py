@@ -26,7 +26,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from cadency.inbound.classification import Classification, Label
+from cadency.inbound.classification import Classification, Label, storable
 from cadency.inbound.classifier import bounces, calendar, headers, reports, text
 from cadency.inbound.classifier.dates import find_return_date
 from cadency.inbound.classifier.parsing import Parsed, UnparseableMessage, parse
@@ -206,16 +206,18 @@ def classify_message(raw: bytes, *, now: dt.datetime | None = None) -> Classific
         verdict = _human(parsed)
     if verdict.label == Label.AUTO_REPLY:
         _add_return_date(parsed, verdict, now)
-    return Classification(
-        label=verdict.label,
-        confidence=verdict.confidence,
-        reasons=verdict.reasons,
-        failed_recipients=verdict.failed_recipients,
-        return_date=verdict.return_date,
-        flags=frozenset(verdict.flags),
-        original_message_id=verdict.original_message_id,
-        calendar_partstat=verdict.calendar_partstat,
-        classifier_version=CLASSIFIER_VERSION,
+    return storable(
+        Classification(
+            label=verdict.label,
+            confidence=verdict.confidence,
+            reasons=verdict.reasons,
+            failed_recipients=verdict.failed_recipients,
+            return_date=verdict.return_date,
+            flags=frozenset(verdict.flags),
+            original_message_id=verdict.original_message_id,
+            calendar_partstat=verdict.calendar_partstat,
+            classifier_version=CLASSIFIER_VERSION,
+        )
     )
 
 
