@@ -8,8 +8,9 @@ figure, its goal, the ratio to the peer or limit measured in the same run, and
 whether the goal is met. ``--quick`` runs the long benchmarks (crash, race,
 scale) at their small sizes. A benchmark that fails is reported in the table
 and makes the exit status non-zero; the others still run. With ``--only``
-the results replace their own lines in the last results.json and the table
-shows the whole file.
+the results replace every earlier line of those benchmarks in the last
+results.json and the table shows the whole file; the exit status is still
+that of the benchmarks just run.
 """
 
 import argparse
@@ -48,27 +49,34 @@ def run(name: str, args: list[str], quick: bool) -> dict[str, Any]:
     seconds = round(time.monotonic() - started, 1)
     lines = finished.stdout.strip().splitlines()
     if finished.returncode != 0 or not lines:
-        return {
+        failure = {
             "benchmark": name.removesuffix(".py"),
             "error": f"exit status {finished.returncode}",
             "seconds": seconds,
         }
+        if "--database" in args:
+            failure["database"] = args[args.index("--database") + 1]
+        return failure
     result: dict[str, Any] = json.loads(lines[-1])
     result.setdefault("seconds", seconds)
     return result
 
 
-def key(result: dict[str, Any]) -> tuple[str, str]:
-    return result["benchmark"], result.get("database", "")
-
-
 def merged(new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """With ``--only``: the new results replace theirs in the last results.json."""
+    """With ``--only``: the new results replace every earlier result of the same
+    benchmarks in the last results.json (all of them: a failed run's entry has no
+    ``database`` to match a later success by), in their place."""
     path = HERE / "results.json"
     old: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
-    fresh = {key(result): result for result in new}
-    kept = [fresh.pop(key(result), result) for result in old]
-    return kept + list(fresh.values())
+    ran = {result["benchmark"] for result in new}
+    kept: list[dict[str, Any]] = []
+    for result in old:
+        name = result["benchmark"]
+        if name not in ran:
+            kept.append(result)
+        elif not any(r["benchmark"] == name for r in kept):
+            kept.extend(r for r in new if r["benchmark"] == name)
+    return kept + [r for r in new if not any(k is r for k in kept)]
 
 
 def table_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -113,12 +121,14 @@ def main() -> int:
         for name, *rest in BENCHMARKS
         if not wanted or name.removesuffix(".py") in wanted
     ]
+    # The exit status is this run's: an earlier failure kept in results.json is not.
+    failed = any("error" in result for result in results)
     if wanted:
         results = merged(results)
     (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     rows = [row for result in results for row in table_rows(result)]
     print_table(rows)
-    return 0 if all("error" not in result for result in results) else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ CADENCY_BASE_URL = env_str("CADENCY_BASE_URL", "http://127.0.0.1:8000").rstrip("
 # Seconds a step run may stay "sending" before the sweep checks whether it left.
 CADENCY_SENDING_STALE_SECONDS = env_int("CADENCY_SENDING_STALE_SECONDS", 120)
 CADENCY_SWEEP_INTERVAL_SECONDS = env_int("CADENCY_SWEEP_INTERVAL_SECONDS", 30)
+# Days a finished background task is kept before the sweep deletes it.
+CADENCY_TASK_RETENTION_DAYS = env_int("CADENCY_TASK_RETENTION_DAYS", 7)
 CADENCY_CALENDAR_SYNC_SECONDS = env_int("CADENCY_CALENDAR_SYNC_SECONDS", 60)
 CADENCY_SMTP_TIMEOUT_SECONDS = env_int("CADENCY_SMTP_TIMEOUT_SECONDS", 30)
 # A worker claims up to this many due emails of one mailbox at once, and sends

@@ -26,7 +26,7 @@ def requeue_stale_reactions() -> int:
     requeued = 0
     stale = DBTaskResult.objects.filter(
         task_path=REACT_TASK, status=TaskResultStatus.RUNNING, started_at__lt=cutoff
-    )
+    ).order_by()
     for pk in list(stale.values_list("pk", flat=True)[:1000]):
         with transaction.atomic():
             result = (
@@ -64,7 +64,9 @@ def requeue_lost_deliveries() -> int:
         for result in DBTaskResult.objects.filter(
             task_path=DELIVER_TASK,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-        ).only("args_kwargs")
+        )
+        .order_by()
+        .only("args_kwargs")
     }
     lost = [pk for pk in overdue if pk not in waiting]
     for pk in lost:

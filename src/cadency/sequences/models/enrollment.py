@@ -36,12 +36,16 @@ class Enrollment(models.Model):
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.PROTECT, related_name="enrollments"
     )
+    # sequence and enrolled_by are indexed by the composite indexes in Meta.
     sequence = models.ForeignKey(
-        "sequences.Sequence", on_delete=models.PROTECT, related_name="enrollments"
+        "sequences.Sequence", on_delete=models.PROTECT, related_name="enrollments", db_index=False
     )
     sequence_version = models.PositiveIntegerField()
     enrolled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        db_index=False,
     )
     mailbox = models.ForeignKey(
         "mailboxes.Mailbox", on_delete=models.PROTECT, related_name="enrollments"

@@ -20,12 +20,17 @@ PENDING_STATES = (StepRunState.SCHEDULED, StepRunState.SENDING)
 class StepRun(models.Model):
     """One scheduled execution of a step for an enrollment."""
 
+    # The foreign keys below without an index of their own are covered by the
+    # leading column of a composite one (one_run_per_step_position, steprun_mailbox_claimed):
+    # every index is written again on each change of state.
     enrollment = models.ForeignKey(
-        "sequences.Enrollment", on_delete=models.PROTECT, related_name="step_runs"
+        "sequences.Enrollment", on_delete=models.PROTECT, related_name="step_runs", db_index=False
     )
     step = models.ForeignKey("sequences.Step", on_delete=models.PROTECT, related_name="runs")
     position = models.PositiveIntegerField()
-    mailbox = models.ForeignKey("mailboxes.Mailbox", on_delete=models.PROTECT, related_name="+")
+    mailbox = models.ForeignKey(
+        "mailboxes.Mailbox", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     state = models.CharField(
         max_length=16, choices=StepRunState.choices, default=StepRunState.SCHEDULED
     )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,12 +36,48 @@ class SweepReport:
     absences_ended: int = 0
     reactions_requeued: int = 0
     webhook_deliveries_requeued: int = 0
+    tasks_pruned: int = 0
 
 
 def sweep() -> SweepReport:
-    report = SweepReport()
-    report.requeued = requeue_orphaned_runs()
-    report.bookkeeping_finished = record_accepted(stale_run_ids(StepRunState.ACCEPTED))
+    counts: dict[str, int] = {}
+    for _, step in sweep_steps():
+        counts.update(step())
+    return SweepReport(**counts)
+
+
+SweepStep = Callable[[], dict[str, int]]
+
+
+def sweep_steps() -> list[tuple[str, SweepStep]]:
+    """The sweep, step by step, each giving its counts for the report (named so
+    ``bench/scale.py`` can time each one)."""
+    from cadency.automation.recovery import requeue_lost_deliveries, requeue_stale_reactions
+    from cadency.inbound.actions import resume_due
+    from cadency.sequences.services.absence_return import end_due_absences
+    from cadency.sequences.services.housekeeping import prune_finished_tasks
+
+    return [
+        ("requeue_orphaned_runs", lambda: {"requeued": requeue_orphaned_runs()}),
+        (
+            "finish_stale_accepted",
+            lambda: {"bookkeeping_finished": record_accepted(stale_run_ids(StepRunState.ACCEPTED))},
+        ),
+        ("recover_stale_sending", recover_stale_sending),
+        ("requeue_missing_copies", lambda: {"copies_requeued": requeue_missing_copies()}),
+        ("resume_after_out_of_office", lambda: {"resumed_after_out_of_office": resume_due()}),
+        ("end_due_absences", lambda: {"absences_ended": end_due_absences()}),
+        ("requeue_stale_reactions", lambda: {"reactions_requeued": requeue_stale_reactions()}),
+        (
+            "requeue_lost_deliveries",
+            lambda: {"webhook_deliveries_requeued": requeue_lost_deliveries()},
+        ),
+        ("prune_finished_tasks", lambda: {"tasks_pruned": prune_finished_tasks()}),
+    ]
+
+
+def recover_stale_sending() -> dict[str, int]:
+    counts = {"recovered_sent": 0, "recovered_unsent": 0}
     for run_id in stale_run_ids(StepRunState.SENDING):
         try:
             outcome = recover_sending_run(run_id)
@@ -48,21 +85,10 @@ def sweep() -> SweepReport:
             logger.warning("step run %s: cannot check the Sent folder yet: %s", run_id, exc)
             continue
         if outcome == RunOutcome.SENT:
-            report.recovered_sent += 1
+            counts["recovered_sent"] += 1
         elif outcome == RunOutcome.RETRY_LATER:
-            report.recovered_unsent += 1
-    report.copies_requeued = requeue_missing_copies()
-    from cadency.inbound.actions import resume_due
-
-    report.resumed_after_out_of_office = resume_due()
-    from cadency.sequences.services.absence_return import end_due_absences
-
-    report.absences_ended = end_due_absences()
-    from cadency.automation.recovery import requeue_lost_deliveries, requeue_stale_reactions
-
-    report.reactions_requeued = requeue_stale_reactions()
-    report.webhook_deliveries_requeued = requeue_lost_deliveries()
-    return report
+            counts["recovered_unsent"] += 1
+    return counts
 
 
 def requeue_orphaned_runs(limit: int = 5000) -> int:
@@ -160,7 +186,15 @@ def recover_sending_run(run_id: int) -> RunOutcome:
         return RunOutcome.RETRY_LATER
 
 
+COPY_WINDOW = dt.timedelta(days=2)
+# A run is claimed before it is sent: minutes before, or longer if its send was
+# recovered after a crash. Bounding the claim too lets the per-mailbox claim index
+# (steprun_mailbox_claimed) find the runs: the sends of the last days, never the history.
+CLAIMED_BEFORE_SENT = dt.timedelta(days=1)
+
+
 def requeue_missing_copies() -> int:
+    """Sent runs of "append" mailboxes whose Sent-folder copy was never filed."""
     from cadency.sequences.tasks import save_sent_copy
 
     cutoff = timezone.now() - ORPHAN_GRACE
@@ -169,8 +203,9 @@ def requeue_missing_copies() -> int:
             state=StepRunState.SENT,
             sent_copy_saved=False,
             mailbox__sent_copy=SentCopy.APPEND,
+            claimed_at__gt=cutoff - COPY_WINDOW - CLAIMED_BEFORE_SENT,
             executed_at__lt=cutoff,
-            executed_at__gt=cutoff - dt.timedelta(days=2),
+            executed_at__gt=cutoff - COPY_WINDOW,
         ).values_list("pk", flat=True)[:1000]
     )
     for run_id in pending:
