@@ -256,3 +256,16 @@ def test_a_nul_in_an_out_of_office_does_not_stop_it_from_pausing() -> None:
     assert (done.status, done.label) == ("processed", "auto_reply")
     assert fresh(enrollment).status == "paused"
     assert "\x00" not in json.dumps(done.classification)
+
+
+def test_a_sender_name_in_broken_base64_is_stored_and_processed() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(
+        mailbox,
+        sender="=?ISO-2022-JP?B?GyRCOzNFRBsoQg<=?= <jane@acme.test>",
+        body="Tuesday works for me.\n",
+        **reply_to(enrollment),
+    )
+    assert message.from_address == "jane@acme.test"
+    assert process_message(message).decision == "unenrolled"

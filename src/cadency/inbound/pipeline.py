@@ -9,8 +9,10 @@ and then ``process_message``. A failure at any stage leaves the message
 import datetime as dt
 import importlib
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DONE = (InboundStatus.PROCESSED, InboundStatus.IGNORED_OWN)
 PENDING = (InboundStatus.RECEIVED, InboundStatus.FAILED)
+ANGLE_ADDRESS_AT_END = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$")
 
 
 # --- store ----------------------------------------------------------------------
@@ -56,7 +59,7 @@ def header_text(headers: Message, name: str) -> str:
     raw = str(value)
     try:
         return clean_text(str(make_header(decode_header(raw))))
-    except (ValueError, LookupError, UnicodeError, AssertionError):
+    except (ValueError, LookupError, UnicodeError, AssertionError, HeaderParseError):
         return clean_text(raw)
 
 
@@ -72,9 +75,11 @@ def extract_headers(raw: bytes) -> Headers:
     name, address = "", ""
     from_value = header_text(headers, "From")
     if from_value:
-        found = [pair for pair in getaddresses([from_value]) if pair[1]]
+        found = [pair for pair in getaddresses([from_value]) if "@" in pair[1]]
         if found:
             name, address = found[0]
+        elif angle := ANGLE_ADDRESS_AT_END.search(from_value):  # a mangled display name
+            name, address = from_value[: angle.start()].strip(), angle.group(1)
     sent_at: dt.datetime | None = None
     date = header_text(headers, "Date")
     if date:
