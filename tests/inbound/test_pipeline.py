@@ -20,7 +20,16 @@ from cadency.inbound.pipeline import (
 from cadency.ledger.models import Event
 from cadency.sequences.models import Enrollment
 from tests.factories import make_contact
-from tests.inbound.support import WHEN, classified, enrolled, rep, reply_to, rfc5322, stored
+from tests.inbound.support import (
+    WHEN,
+    classified,
+    enrolled,
+    our_id,
+    rep,
+    reply_to,
+    rfc5322,
+    stored,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -268,4 +277,20 @@ def test_a_sender_name_in_broken_base64_is_stored_and_processed() -> None:
         **reply_to(enrollment),
     )
     assert message.from_address == "jane@acme.test"
+    assert process_message(message).decision == "unenrolled"
+
+
+def test_an_encoded_word_with_a_non_ascii_charset_name_does_not_stop_the_store() -> None:
+    user, mailbox = rep()
+    enrollment = enrolled(user, make_contact("jane@acme.test"))
+    message = stored(
+        mailbox,
+        headers={"References": "=?utf\ufffd8?q?=C3=A9?= " + our_id(enrollment, 1)},
+        body="Tuesday works for me.\n",
+        message_id="<charset.1@mail.acme.test>",
+    )
+    assert (message.message_id, message.from_address) == (
+        "<charset.1@mail.acme.test>",
+        "jane@acme.test",
+    )
     assert process_message(message).decision == "unenrolled"

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.errors import HeaderParseError
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -59,17 +59,20 @@ def header_text(headers: Message, name: str) -> str:
     raw = str(value)
     try:
         return clean_text(str(make_header(decode_header(raw))))
-    except (ValueError, LookupError, UnicodeError, AssertionError, HeaderParseError):
+    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
         return clean_text(raw)
 
 
 def extract_headers(raw: bytes) -> Headers:
     """The header fields lists and matching need, read cheaply; garbage gives blanks."""
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    except Exception:  # a parser bug must not lose the message
+        return _read_headers(BytesHeaderParser(policy=compat32).parsebytes(raw))
+    except Exception:  # a parser bug must not keep the message from being stored
         log.warning("unreadable headers", exc_info=True)
         return Headers()
+
+
+def _read_headers(headers: Message) -> Headers:
     raw_id = header_text(headers, "Message-ID")
     ids = message_ids(raw_id)
     name, address = "", ""
