@@ -55,14 +55,23 @@ class SmtpPool:
     """Keeps one authenticated connection per mailbox in a worker process.
 
     Re-authenticating for every message would cost more than the message
-    itself; a connection is reused for a while, then closed.
+    itself; a connection is reused for a while, then closed. One that sat idle
+    is checked with a NOOP first (servers drop idle sessions); one in steady use
+    is not, which would add a round trip to every message of a burst.
     """
 
-    def __init__(self, *, max_age_seconds: float = 60, max_messages: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        max_age_seconds: float = 60,
+        max_messages: int = 200,
+        check_after_idle_seconds: float = 2,
+    ) -> None:
         self.max_age_seconds = max_age_seconds
         self.max_messages = max_messages
-        # One connection per mailbox and sending thread.
-        self._open: dict[tuple[int, int], tuple[smtplib.SMTP, float, int]] = {}
+        self.check_after_idle_seconds = check_after_idle_seconds
+        # One connection per mailbox and sending thread: client, opened, uses, last used.
+        self._open: dict[tuple[int, int], tuple[smtplib.SMTP, float, int, float]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -72,17 +81,19 @@ class SmtpPool:
     def take(self, mailbox: Mailbox) -> smtplib.SMTP:
         with self._lock:
             held = self._open.pop(self._key(mailbox), None)
+        now = time.monotonic()
         if held is not None:
-            client, opened, used = held
-            fresh = time.monotonic() - opened < self.max_age_seconds and used < self.max_messages
-            if fresh and _alive(client):
+            client, opened, used, last_used = held
+            fresh = now - opened < self.max_age_seconds and used < self.max_messages
+            busy = now - last_used < self.check_after_idle_seconds
+            if fresh and (busy or _alive(client)):
                 with self._lock:
-                    self._open[self._key(mailbox)] = (client, opened, used + 1)
+                    self._open[self._key(mailbox)] = (client, opened, used + 1, now)
                 return client
             self._close(client)
         client = open_smtp(mailbox)
         with self._lock:
-            self._open[self._key(mailbox)] = (client, time.monotonic(), 1)
+            self._open[self._key(mailbox)] = (client, time.monotonic(), 1, time.monotonic())
         return client
 
     def discard(self, mailbox: Mailbox) -> None:
@@ -94,7 +105,7 @@ class SmtpPool:
     def close_all(self) -> None:
         with self._lock:
             held, self._open = list(self._open.values()), {}
-        for client, _, _ in held:
+        for client, *_ in held:
             self._close(client)
 
     @staticmethod

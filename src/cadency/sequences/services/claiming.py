@@ -25,6 +25,7 @@ from cadency.outbound.models import SentMessage
 from cadency.sequences.models import (
     Enrollment,
     EnrollmentStatus,
+    Step,
     StepKind,
     StepRun,
     StepRunState,
@@ -34,7 +35,7 @@ from cadency.sequences.models import (
 from cadency.sequences.services import scheduling
 from cadency.sequences.services.enrollment import contact_label, policy_for, unenroll
 from cadency.sequences.services.queue import enqueue_step_run
-from cadency.sequences.services.recording import advance
+from cadency.sequences.services.recording import advance, share_relations
 from cadency.sequences.services.runs import ClaimedSend, RunOutcome
 from cadency.sequences.services.templates import MissingToken, render
 from cadency.tracking.links import with_tracking
@@ -123,39 +124,45 @@ def act_without_sending(
     return None
 
 
+def claim_more(mailbox: Mailbox, limit: int) -> list[ClaimedSend]:
+    """A burst going on: the mailbox's next due emails, as many as its limits allow."""
+    with transaction.atomic():
+        now = timezone.now()
+        left = min(sends_left(mailbox, now))
+        return claim_companions(mailbox, now, min(limit, left)) if left > 0 else []
+
+
 def claim_companions(
-    mailbox: Mailbox, now: dt.datetime, limit: int, *, exclude: int
+    mailbox: Mailbox, now: dt.datetime, limit: int, *, exclude: int | None = None
 ) -> list[ClaimedSend]:
     """Other due first-attempt email runs of the mailbox, claimed in bulk.
 
     Rows another worker holds are skipped, as are runs needing more than a send
     (tasks, retries, suppressed addresses): their own tasks handle them.
     """
-    candidates = list(
-        StepRun.objects.filter(
-            mailbox=mailbox,
-            state=StepRunState.SCHEDULED,
-            due_at__lte=now,
-            attempts=0,
-            step__kind=StepKind.AUTOMATED_EMAIL,
-            enrollment__status=EnrollmentStatus.ACTIVE,
-        )
-        .exclude(pk=exclude)
-        .order_by("due_at")
-        .values_list("pk", "enrollment_id")[:limit]
+    due = StepRun.objects.filter(
+        mailbox=mailbox,
+        state=StepRunState.SCHEDULED,
+        due_at__lte=now,
+        attempts=0,
+        step__kind=StepKind.AUTOMATED_EMAIL,
+        enrollment__status=EnrollmentStatus.ACTIVE,
     )
+    if exclude is not None:
+        due = due.exclude(pk=exclude)
+    candidates = list(due.order_by("due_at").values_list("pk", "enrollment_id")[:limit])
     if not candidates:
         return []
     enrollments = {
         e.pk: e
         for e in Enrollment.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related(*ENROLLMENT_RELATIONS)
+        .select_related("contact__company")
         .filter(pk__in=[e for _, e in candidates], status=EnrollmentStatus.ACTIVE)
         .order_by("pk")
     }
+    share_relations(enrollments.values(), mailbox)
     runs = list(
         StepRun.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("step")
         .filter(
             pk__in=[r for r, _ in candidates],
             state=StepRunState.SCHEDULED,
@@ -164,6 +171,9 @@ def claim_companions(
         )
         .order_by("due_at")
     )
+    steps = Step.objects.in_bulk({r.step_id for r in runs})
+    for run in runs:
+        run.step = steps[run.step_id]
     suppressed = set(
         Suppression.objects.filter(
             email__in=[enrollments[r.enrollment_id].email for r in runs]
@@ -280,7 +290,16 @@ def thread_for(enrollment: Enrollment, run: StepRun) -> Thread | None:
 
 def send_quota(mailbox: Mailbox, enrollment: Enrollment, now: dt.datetime) -> Quota:
     """What is left of the mailbox's per-minute and daily limits (the day is the mailbox's)."""
-    local_midnight = scheduling.day_start(now, scheduling.resolve_zone(mailbox.time_zone))
+    left_today, left_this_minute = sends_left(mailbox, now)
+    if left_today < 1:
+        tomorrow = (mailbox_day_start(mailbox, now) + dt.timedelta(days=1)).astimezone(dt.UTC)
+        return Quota(0, scheduling.next_send_time(tomorrow, policy_for(enrollment)))
+    return Quota(min(left_today, left_this_minute), now + dt.timedelta(seconds=60))
+
+
+def sends_left(mailbox: Mailbox, now: dt.datetime) -> tuple[int, int]:
+    """How many more sends the mailbox's daily and per-minute limits allow."""
+    local_midnight = mailbox_day_start(mailbox, now)
     minute_ago = now - dt.timedelta(minutes=1)
     counts = StepRun.objects.filter(
         mailbox=mailbox,
@@ -290,12 +309,11 @@ def send_quota(mailbox: Mailbox, enrollment: Enrollment, now: dt.datetime) -> Qu
         today=Count("pk", filter=Q(claimed_at__gte=local_midnight)),
         last_minute=Count("pk", filter=Q(claimed_at__gt=minute_ago)),
     )
-    left_today = mailbox.daily_limit - counts["today"]
-    left_this_minute = mailbox.per_minute_limit - counts["last_minute"]
-    if left_today < 1:
-        tomorrow = (local_midnight + dt.timedelta(days=1)).astimezone(dt.UTC)
-        return Quota(0, scheduling.next_send_time(tomorrow, policy_for(enrollment)))
-    return Quota(min(left_today, left_this_minute), now + dt.timedelta(seconds=60))
+    return mailbox.daily_limit - counts["today"], mailbox.per_minute_limit - counts["last_minute"]
+
+
+def mailbox_day_start(mailbox: Mailbox, now: dt.datetime) -> dt.datetime:
+    return scheduling.day_start(now, scheduling.resolve_zone(mailbox.time_zone))
 
 
 def postpone(enrollment: Enrollment, run: StepRun, later: dt.datetime) -> None:
