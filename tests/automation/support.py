@@ -1,7 +1,13 @@
 """Running the automation tasks a test queued, as the worker would."""
 
+from typing import Any
+
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+
+from cadency.automation.models import TriggerType
+from cadency.automation.services.workflows import create_workflow
+from tests.factories import make_user
 
 AUTOMATION_TASKS = "cadency.automation.tasks."
 
@@ -35,3 +41,16 @@ def run_automation(*, include_later: bool = False, rounds: int = 20, only: str =
             result.task.func(*args["args"], **args["kwargs"])
             ran += 1
     raise AssertionError("automation tasks kept queuing more tasks")
+
+
+def property_workflow(*actions: dict[str, Any]) -> None:
+    """An enabled workflow of a new owner, run on any contact property change."""
+    create_workflow(
+        owner=make_user("ria"),
+        enabled=True,
+        name="W",
+        trigger_type=TriggerType.CONTACT_PROPERTY_CHANGED,
+        trigger_filters={},
+        conditions=[],
+        actions=list(actions),
+    )

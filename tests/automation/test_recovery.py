@@ -5,30 +5,17 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cadency.automation.models import DeliveryStatus, TriggerType, WebhookDelivery, WorkflowRun
+from cadency.automation.models import DeliveryStatus, WebhookDelivery, WorkflowRun
 from cadency.automation.recovery import requeue_lost_deliveries, requeue_stale_reactions
-from cadency.automation.services.workflows import create_workflow
 from cadency.contacts.editing import set_contact_field
-from tests.automation.support import queued, run_automation
-from tests.factories import make_contact, make_user
+from tests.automation.support import property_workflow, queued, run_automation
+from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
 
 
-def workflow(*actions: dict[str, Any]) -> None:
-    create_workflow(
-        owner=make_user("ria"),
-        enabled=True,
-        name="W",
-        trigger_type=TriggerType.CONTACT_PROPERTY_CHANGED,
-        trigger_filters={},
-        conditions=[],
-        actions=list(actions),
-    )
-
-
 def test_a_reaction_held_by_a_dead_worker_runs_again_once() -> None:
-    workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
+    property_workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
     contact = make_contact()
     set_contact_field(contact=contact, field="properties.a", value="1", actor=None)
     (task,) = queued("react")
@@ -43,7 +30,7 @@ def test_a_reaction_held_by_a_dead_worker_runs_again_once() -> None:
 
 
 def test_a_running_reaction_that_is_recent_is_left_alone() -> None:
-    workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
+    property_workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
     set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
     DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
     assert requeue_stale_reactions() == 0
@@ -51,7 +38,7 @@ def test_a_running_reaction_that_is_recent_is_left_alone() -> None:
 
 def test_a_pending_delivery_whose_task_was_lost_is_queued_again(settings: Any) -> None:
     settings.CADENCY_WEBHOOKS_ALLOW_HTTP = True
-    workflow({"type": "webhook", "url": "http://127.0.0.1:9/hook"})
+    property_workflow({"type": "webhook", "url": "http://127.0.0.1:9/hook"})
     set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
     run_automation(only="react")
     assert requeue_lost_deliveries() == 0  # its task is waiting
@@ -66,7 +53,7 @@ def test_a_pending_delivery_whose_task_was_lost_is_queued_again(settings: Any) -
 def test_the_periodic_sweep_does_both() -> None:
     from cadency.sequences.services.recovery import sweep
 
-    workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
+    property_workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
     set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
     DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now() - dt.timedelta(hours=1))
     report = sweep()

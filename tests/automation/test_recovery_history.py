@@ -9,33 +9,20 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from cadency.automation.models import TriggerType, WebhookDelivery
+from cadency.automation.models import WebhookDelivery
 from cadency.automation.recovery import (
     DELIVER_TASK,
     REACT_TASK,
     requeue_lost_deliveries,
     requeue_stale_reactions,
 )
-from cadency.automation.services.workflows import create_workflow
 from cadency.contacts.editing import set_contact_field
-from tests.automation.support import queued, run_automation
-from tests.factories import make_contact, make_user
+from tests.automation.support import property_workflow, queued, run_automation
+from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
 
 LONG_AGO = dt.timedelta(days=30)
-
-
-def workflow(*actions: dict[str, Any]) -> None:
-    create_workflow(
-        owner=make_user("ria"),
-        enabled=True,
-        name="W",
-        trigger_type=TriggerType.CONTACT_PROPERTY_CHANGED,
-        trigger_filters={},
-        conditions=[],
-        actions=list(actions),
-    )
 
 
 def finished_history(task_path: str, args: list[Any], count: int = 20) -> None:
@@ -63,7 +50,7 @@ def test_finished_reactions_are_never_queued_again_however_old() -> None:
 
 
 def test_a_stale_reaction_among_finished_ones_is_queued_again_once() -> None:
-    workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
+    property_workflow({"type": "create_task", "title": "t", "assignee": "workflow_owner"})
     set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
     (task,) = queued("react")
     DBTaskResult.objects.filter(pk=task.pk).update(
@@ -77,7 +64,7 @@ def test_a_stale_reaction_among_finished_ones_is_queued_again_once() -> None:
 
 def test_finished_delivery_tasks_do_not_count_as_waiting(settings: Any) -> None:
     settings.CADENCY_WEBHOOKS_ALLOW_HTTP = True
-    workflow({"type": "webhook", "url": "http://127.0.0.1:9/hook"})
+    property_workflow({"type": "webhook", "url": "http://127.0.0.1:9/hook"})
     set_contact_field(contact=make_contact(), field="properties.a", value="1", actor=None)
     run_automation(only="react")
     (waiting,) = queued("deliver_webhook")

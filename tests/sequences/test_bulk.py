@@ -20,13 +20,9 @@ from cadency.sequences.services.enrollment import enroll, unenroll
 from cadency.sequences.services.execution import execute_step_run
 from tests.automation.support import queued, run_automation
 from tests.factories import make_contact, make_mailbox, make_sequence, make_user
+from tests.sequences.test_unenroll import CALL_THEN_EMAIL
 
 pytestmark = pytest.mark.django_db
-
-CALL_THEN_EMAIL = [
-    {"type": "call", "title": "Call {{ contact.first_name }}"},
-    {"type": "automated_email", "delay": 1, "subject": "Hi", "body": "Hello again"},
-]
 
 
 @pytest.fixture

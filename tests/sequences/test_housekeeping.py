@@ -103,8 +103,7 @@ def test_the_sweep_prunes_and_reports_it(settings: Any) -> None:
     assert DBTaskResult.objects.count() == 1
 
 
-def test_pruning_leaves_step_runs_and_the_ledger_alone(settings: Any) -> None:
-    settings.CADENCY_TASK_RETENTION_DAYS = 7
+def queued_first_step() -> StepRun:
     rep = make_user("alice")
     make_mailbox(rep)
     enrollment = enroll(
@@ -112,6 +111,13 @@ def test_pruning_leaves_step_runs_and_the_ledger_alone(settings: Any) -> None:
     )
     run = enrollment.step_runs.get()
     assert run.task_id is not None
+    return run
+
+
+def test_pruning_leaves_step_runs_and_the_ledger_alone(settings: Any) -> None:
+    settings.CADENCY_TASK_RETENTION_DAYS = 7
+    run = queued_first_step()
+    enrollment = run.enrollment
     StepRun.objects.filter(pk=run.pk).update(due_at=timezone.now() + dt.timedelta(days=3))
     DBTaskResult.objects.filter(pk=run.task_id).update(
         status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8)
@@ -126,13 +132,7 @@ def test_pruning_leaves_step_runs_and_the_ledger_alone(settings: Any) -> None:
 
 def test_a_due_run_whose_task_was_pruned_is_queued_again(settings: Any) -> None:
     settings.CADENCY_TASK_RETENTION_DAYS = 7
-    rep = make_user("alice")
-    make_mailbox(rep)
-    enrollment = enroll(
-        contact=make_contact(), sequence=make_sequence(rep), user=rep, run_first_step=False
-    )
-    run = enrollment.step_runs.get()
-    assert run.task_id is not None
+    run = queued_first_step()
     StepRun.objects.filter(pk=run.pk).update(due_at=timezone.now() - dt.timedelta(minutes=5))
     DBTaskResult.objects.filter(pk=run.task_id).update(
         status=TaskResultStatus.FAILED, finished_at=timezone.now() - dt.timedelta(days=8)
