@@ -13,9 +13,11 @@ def cadency_test_settings(settings: SettingsWrapper) -> None:
     stack = mailstack_or_none()
     if stack is not None:
         settings.CADENCY_MAIL_CA_FILE = stack.ca_file
+    from cadency.inbound.imap_pool import presend_connections
     from cadency.lib import crypto
 
     crypto._fernet.cache_clear()
+    presend_connections.close_all()  # kept logins belong to the test that made them
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -31,6 +31,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone
 
 from cadency.inbound.folders import imap_folder
+from cadency.inbound.imap_pool import presend_connections
 from cadency.mailboxes.connections import open_imap
 from cadency.mailboxes.health import Side, record_mailbox_failure, record_mailbox_working
 from cadency.mailboxes.models import INBOX, FolderSyncState, Mailbox, WatcherLease
@@ -214,15 +215,17 @@ def sync_inbox_now(mailbox: Mailbox) -> SyncResult:
     watched folder cannot be read: the caller must not send blind.
     """
     try:
-        client = open_imap(mailbox)
+        kept = presend_connections.take(mailbox)
     except (OSError, imaplib.IMAP4.error) as exc:
         report_login_failed(mailbox, exc)
         raise
     try:
-        result = sync_folders(client, mailbox, mailbox.folders_to_watch)
-    finally:
+        result = sync_folders(kept.client, mailbox, mailbox.folders_to_watch)
+    except BaseException:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
-            client.logout()
+            kept.client.logout()
+        raise
+    presend_connections.give_back(mailbox, kept)
     report_logged_in(mailbox)
     return result
 
